@@ -1,0 +1,1 @@
+declare const stub: any; export = stub;
