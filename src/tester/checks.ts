@@ -1,0 +1,49 @@
+// The check catalogue (../shared/CHECKS.md) as data: every finding's id comes
+// from this table, and renderers take titles from here.
+export type CheckScope = 'run' | 'uri' | 'uri-family';
+
+export interface CheckSpec {
+  scope: CheckScope;
+  title: string;
+}
+
+export const CHECKS = {
+  'HS-1': { scope: 'run', title: 'Homeserver hands out TURN credentials' },
+  'HS-2': { scope: 'run', title: 'Credential lifetime' },
+  'ADV-1': { scope: 'run', title: 'Advertised URI set' },
+  'DNS-1': { scope: 'uri', title: 'DNS resolution' },
+  'NET-1': { scope: 'uri-family', title: 'Port reachable' },
+  'TLS-1': { scope: 'uri-family', title: 'TLS certificate' },
+  'TLS-2': { scope: 'uri-family', title: 'TURN (not a web server) on 443' },
+  'STUN-1': { scope: 'uri-family', title: 'STUN Binding' },
+  'STUN-2': { scope: 'uri-family', title: 'Amplification surface' },
+  'AUTH-1': { scope: 'uri-family', title: 'No open relay' },
+  'AUTH-2': { scope: 'uri-family', title: 'Credentials accepted' },
+  'AUTH-3': { scope: 'run', title: 'REST credential expiry' },
+  'AUTH-4': { scope: 'run', title: 'Shared secret agreement' },
+  'AUTH-5': { scope: 'uri-family', title: 'Realm' },
+  'ALLOC-1': { scope: 'uri-family', title: 'Relayed address is public' },
+  'ALLOC-2': { scope: 'uri', title: 'IPv6 relay' },
+  'ALLOC-3': { scope: 'run', title: 'Transport matrix' },
+  'ALLOC-4': { scope: 'uri', title: 'Allocation quota' },
+  'DATA-1': { scope: 'uri-family', title: 'Relayed data both ways' },
+  'DATA-2': { scope: 'uri-family', title: 'Relay to relay' },
+  'DATA-3': { scope: 'uri-family', title: 'ChannelData over streams' },
+  'QUAL-1': { scope: 'uri-family', title: 'Path quality' },
+  'E2E-1': { scope: 'uri-family', title: 'WebRTC through the relay' },
+  'ACL-5': { scope: 'uri-family', title: 'ACL positive control' },
+  'ACL-1': { scope: 'uri-family', title: 'Loopback peers denied' },
+  'ACL-2': { scope: 'uri-family', title: 'Link-local / metadata peers denied' },
+  'ACL-3': { scope: 'uri-family', title: 'Private peers denied' },
+  'ACL-4': { scope: 'uri', title: 'IPv4-mapped / NAT64 bypass denied' },
+  'TCPR-1': { scope: 'uri', title: 'TCP relaying (RFC 6062) off' },
+  'SEC-1': { scope: 'run', title: 'Server version' },
+} as const satisfies Record<string, CheckSpec>;
+
+export type CheckId = keyof typeof CHECKS;
+
+export const CHECK_IDS = Object.keys(CHECKS) as CheckId[];
+
+export function isCheckId(s: string): s is CheckId {
+  return Object.prototype.hasOwnProperty.call(CHECKS, s);
+}

@@ -1,0 +1,33 @@
+// Options of one engine run; the CLI flags and the bot config both map onto this.
+import type { CheckId } from './checks';
+import type { CredentialSpec } from './credentials/types';
+
+export type FamilyOption = 'ipv4' | 'ipv6' | 'both';
+export type QualityProfile = 'off' | 'audio' | 'video';
+
+export interface CheckOptions {
+  credentials: CredentialSpec;
+  family: FamilyOption;
+  /** Run just these checks (and what they need). */
+  only?: CheckId[];
+  /** Lab use: permit loopback/private/special targets. */
+  allowPrivate: boolean;
+  /** Lab use: CIDRs whose relayed addresses count as public. */
+  assumePublic: string[];
+  /** Extra trusted CA certificates (PEM) for turns:. */
+  ca?: string[];
+  quality: QualityProfile;
+  /** Overall deadline of the run. */
+  timeoutMs: number;
+  /** Run the in-process WebRTC check (E2E-1). */
+  e2e: boolean;
+}
+
+export const DEFAULT_CHECK_OPTIONS: Omit<CheckOptions, 'credentials'> = {
+  family: 'both',
+  allowPrivate: false,
+  assumePublic: [],
+  quality: 'audio',
+  timeoutMs: 20000,
+  e2e: true,
+};
