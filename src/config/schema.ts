@@ -1,0 +1,118 @@
+// The bot's configuration, described once: every key with its type, default,
+// documentation and env override. The typed config, the validator, the env
+// mapping and config/config.sample.yaml are all derived from this table.
+import type { Secret } from '../tester/secret';
+
+interface Base {
+  doc: string;
+  /** Env var that overrides the key; `<ENV>_FILE` reads the value from a file. */
+  env?: string;
+  /** Shown (commented out) in the sample when the default is null. */
+  example?: string;
+}
+export type Field =
+  | (Base & { t: 'string'; default: string; pattern?: RegExp; patternHint?: string })
+  | (Base & { t: 'optString'; default: null; pattern?: RegExp; patternHint?: string })
+  | (Base & { t: 'secret'; default: null })
+  | (Base & { t: 'int'; default: number; min: number; max: number })
+  | (Base & { t: 'bool'; default: boolean })
+  | (Base & { t: 'enum'; default: string; values: readonly string[] })
+  | (Base & { t: 'list'; default: readonly string[]; item?: RegExp; itemHint?: string })
+  | (Base & { t: 'cron'; default: string })
+  | (Base & { t: 'timezone'; default: string })
+  | (Base & { t: 'url'; default: string })
+  | (Base & { t: 'optUrl'; default: null });
+
+export interface Section {
+  [key: string]: Field | Section;
+}
+
+export function isField(x: Field | Section): x is Field {
+  return typeof (x as Field).t === 'string' && typeof (x as Field).doc === 'string';
+}
+
+const MXID = /^@[^:\s]+:[^\s]+$/;
+const ROOM = /^[!#][^:\s]+:[^\s]+$/;
+const SERVER = /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/;
+
+export const SCHEMA = {
+  homeserver: {
+    url: { t: 'url', default: 'http://127.0.0.1:8008', env: 'MXV_HOMESERVER_URL', doc: "Client-server API base URL of the bot's homeserver." },
+    accessToken: {
+      t: 'secret', default: null, env: 'MXV_ACCESS_TOKEN',
+      doc: 'Access token of the bot account. Prefer the env var (or MXV_ACCESS_TOKEN_FILE) over writing it here.',
+    },
+    userId: {
+      t: 'optString', default: null, env: 'MXV_USER_ID', pattern: MXID, patternHint: 'a Matrix user id like @voiptest:example.org',
+      example: '"@voiptest:example.org"', doc: 'Bot user id for password login (when no access token is given).',
+    },
+    password: { t: 'secret', default: null, env: 'MXV_PASSWORD', doc: 'Password for password login. Use MXV_PASSWORD or MXV_PASSWORD_FILE.' },
+    deviceId: {
+      t: 'optString', default: null, env: 'MXV_DEVICE_ID',
+      doc: 'Device id to log in with; when unset, the first login creates one and it is kept in dataDir so restarts reuse it.',
+    },
+  },
+  dataDir: { t: 'string', default: './data', env: 'MXV_DATA_DIR', doc: 'Where the sync state, device id and the SQLite history live.' },
+  commandPrefix: {
+    t: 'string', default: '!voiptest', pattern: /^\S+$/, patternHint: 'one word without spaces',
+    doc: 'Command prefix. Mentioning the bot ("@bot:server voiptest ...") works as well.',
+  },
+  admins: { t: 'list', default: [], item: MXID, itemHint: 'a Matrix user id', doc: 'Users who may change the schedule; daily-report regressions mention them.' },
+  adminRooms: { t: 'list', default: [], item: ROOM, itemHint: 'a room id (!abc:server) or alias (#room:server)', doc: 'Rooms that receive the daily report (unless schedule.rooms is set).' },
+  invites: {
+    users: { t: 'list', default: [], item: MXID, itemHint: 'a Matrix user id', doc: 'Users whose invites the bot accepts.' },
+    servers: { t: 'list', default: [], item: SERVER, itemHint: 'a server name like example.org', doc: 'Servers whose users may invite the bot.' },
+    everyone: { t: 'bool', default: false, doc: 'Accept invites from anyone. Admins are always allowed.' },
+  },
+  limits: {
+    userCooldownSeconds: { t: 'int', default: 60, min: 0, max: 86400, doc: 'Minimum time between two runs requested by the same user.' },
+    roomCooldownSeconds: { t: 'int', default: 20, min: 0, max: 86400, doc: 'Minimum time between two runs in the same room.' },
+    maxConcurrentRuns: { t: 'int', default: 2, min: 1, max: 32, doc: 'Runs at once; more requests get "busy, try again" instead of a queue.' },
+  },
+  schedule: {
+    enabled: { t: 'bool', default: true, doc: 'Post a scheduled report (needs rooms: schedule.rooms or adminRooms).' },
+    cron: { t: 'cron', default: '0 8 * * *', env: 'MXV_SCHEDULE_CRON', doc: 'When to post it (cron, 5 or 6 fields). Admins can change it with "schedule set".' },
+    timezone: { t: 'timezone', default: 'UTC', doc: 'IANA time zone of the cron expression.' },
+    rooms: { t: 'list', default: [], item: ROOM, itemHint: 'a room id or alias', doc: 'Rooms for the scheduled report; empty means adminRooms.' },
+  },
+  turn: {
+    sharedSecret: {
+      t: 'secret', default: null, env: 'MXV_TURN_SHARED_SECRET',
+      doc: 'TURN REST shared secret (coturn static-auth-secret). With it the bot mints its own credentials. Use MXV_TURN_SHARED_SECRET(_FILE).',
+    },
+    uris: { t: 'list', default: [], item: /^(stun|turns?):\S+$/, itemHint: 'a stun:/turn:/turns: URI', example: '["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]', doc: 'URIs to test with minted credentials (needed with sharedSecret).' },
+    ttl: { t: 'int', default: 3600, min: 60, max: 604800, doc: 'Lifetime in seconds of minted credentials.' },
+  },
+  engine: {
+    family: { t: 'enum', default: 'both', values: ['ipv4', 'ipv6', 'both'], doc: 'Address families to test.' },
+    allowPrivate: { t: 'bool', default: false, doc: 'Lab use only: permit loopback/private targets (refused otherwise).' },
+    assumePublic: { t: 'list', default: [], item: /^[0-9a-fA-F:.]+\/\d{1,3}$/, itemHint: 'a CIDR like 10.0.0.0/8', doc: 'Lab use: CIDRs whose relayed addresses count as public.' },
+    ca: { t: 'list', default: [], doc: 'Extra trusted CA certificate files (PEM) for turns:.' },
+    quality: { t: 'enum', default: 'audio', values: ['off', 'audio', 'video'], doc: 'Path-quality measurement profile.' },
+    timeoutMs: { t: 'int', default: 20000, min: 1000, max: 600000, doc: 'Overall deadline of one run.' },
+    e2e: { t: 'bool', default: true, doc: 'Run the in-process WebRTC check through each relay.' },
+  },
+  web: {
+    enabled: { t: 'bool', default: false, doc: 'Serve the browser helper (not available yet).' },
+    listen: { t: 'string', default: '127.0.0.1:8080', pattern: /^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.\-]+):\d{1,5}$/, patternHint: 'host:port', doc: 'Address the helper listens on.' },
+    publicBaseUrl: { t: 'optUrl', default: null, example: 'https://voiptest.example.org', doc: 'Public URL of the helper (behind your reverse proxy).' },
+  },
+  logging: {
+    level: { t: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'], env: 'MXV_LOG_LEVEL', doc: 'Least severe level logged.' },
+    format: { t: 'enum', default: 'auto', values: ['auto', 'json', 'text'], env: 'MXV_LOG_FORMAT', doc: 'auto = JSON when stdout is not a terminal.' },
+  },
+} as const satisfies Section;
+
+type ValueOf<F> = F extends { t: 'string' | 'cron' | 'timezone' | 'url' } ? string
+  : F extends { t: 'optString' | 'optUrl' } ? string | null
+  : F extends { t: 'secret' } ? Secret | null
+  : F extends { t: 'int' } ? number
+  : F extends { t: 'bool' } ? boolean
+  : F extends { t: 'enum'; values: readonly (infer V)[] } ? V
+  : F extends { t: 'list' } ? string[]
+  : never;
+
+type ConfigOf<S> = { -readonly [K in keyof S]: S[K] extends { t: string; doc: string } ? ValueOf<S[K]> : ConfigOf<S[K]> };
+
+/** The validated configuration the bot runs with. */
+export type BotConfig = ConfigOf<typeof SCHEMA>;
