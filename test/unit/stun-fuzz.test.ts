@@ -153,7 +153,7 @@ describe('parser fuzz', () => {
 });
 
 describe('stream framer', () => {
-  function run(stream: Buffer, chunking: () => number, accept = (c: number) => c === 0x4001) {
+  function run(stream: Buffer, chunking: () => number, accept: (c: number) => boolean = (c) => c === 0x4001) {
     const out: string[] = [];
     let err: StunParseError | null = null;
     const f = new StreamFramer(
