@@ -1,0 +1,242 @@
+// Keeps werift's TURN client on a leash, per probe run.
+//
+// werift (0.24) has no way to tell a caller why its TURN allocation failed
+// (wrong credentials just mean "no candidate"), never deletes its allocations
+// (close() leaves them on the server for 600 s), keeps the process alive for
+// ~500 s with an un-cancellable refresh timer, and silently retries a failed
+// UDP allocation over TCP. We patch its exported classes once, additively:
+//  - every TURN client and socket created inside a guarded run is recorded in
+//    that run's context (AsyncLocalStorage follows werift's promise chains);
+//  - allocation successes and failures are reported to the context;
+//  - the refresh loop uses an unref'd, cancellable timer;
+//  - close() first deletes the allocation (Refresh LIFETIME=0, short deadline);
+//  - once a run is closed, any late socket or allocation it would still start
+//    (the UDP->TCP fallback) is refused before it reaches the network.
+// Outside a guarded run werift behaves as before (except the refresh timer).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import * as werift from 'werift';
+
+export type TurnTransportType = 'udp' | 'tcp' | 'tls';
+
+export interface AllocationEvent {
+  transport: TurnTransportType;
+  ok: boolean;
+  /** Relayed address on success. */
+  relayed?: string;
+  /** Failure kind: the server answered with an error, nobody answered, or the socket failed. */
+  kind?: 'rejected' | 'timeout' | 'socket';
+  errorCode?: number;
+  /** Socket error code (ECONNREFUSED, CERT_HAS_EXPIRED, ...) — never carries credentials. */
+  socketError?: string;
+}
+
+export interface GuardContext {
+  closed: boolean;
+  allocations: AllocationEvent[];
+  onAllocation?: (e: AllocationEvent) => void;
+  /** @internal live TURN clients and sockets of this run */
+  turns: Set<TurnLike>;
+  transports: Set<{ close: () => Promise<void> | void }>;
+}
+
+// The parts of werift's (untyped-for-us) internals this module touches.
+interface TurnLike {
+  transport: { type: TurnTransportType; closed?: boolean; onData?: (data: Buffer, addr: unknown) => void };
+  server: [string, number];
+  relayedAddress?: [string, number];
+  integrityKey?: Buffer;
+  refresh: (exp: number) => void;
+  request: (msg: unknown, addr: [string, number], key?: unknown, opts?: unknown) => Promise<unknown>;
+  connectionMade: () => Promise<void>;
+  close: () => Promise<void>;
+  __mxRefreshTimer?: NodeJS.Timeout;
+  __mxClosed?: boolean;
+}
+
+const als = new AsyncLocalStorage<GuardContext>();
+const W = werift as unknown as Record<string, any>;
+const DEALLOC_DEADLINE_MS = 600;
+
+export function newGuardContext(onAllocation?: (e: AllocationEvent) => void): GuardContext {
+  return { closed: false, allocations: [], onAllocation, turns: new Set(), transports: new Set() };
+}
+
+/** Run fn with werift's TURN activity attributed to ctx. */
+export function runGuarded<T>(ctx: GuardContext, fn: () => Promise<T>): Promise<T> {
+  installPatches();
+  return als.run(ctx, fn);
+}
+
+/** Close everything ctx still holds: allocations are deleted, sockets closed, late starts refused. */
+export async function closeGuarded(ctx: GuardContext): Promise<void> {
+  ctx.closed = true;
+  await Promise.allSettled([...ctx.turns].map((t) => t.close()));
+  await Promise.allSettled([...ctx.transports].map(async (t) => t.close()));
+  ctx.turns.clear();
+  ctx.transports.clear();
+}
+
+let installed = false;
+
+export class RefusedAfterClose extends Error {
+  constructor() {
+    super('probe already finished');
+    this.name = 'RefusedAfterClose';
+  }
+}
+
+function installPatches(): void {
+  if (installed) return;
+  installed = true;
+  const Turn = W.TurnProtocol;
+  if (typeof Turn?.prototype?.connectionMade !== 'function' || typeof Turn.prototype.close !== 'function') {
+    throw new Error('werift TurnProtocol has an unexpected shape: update src/tester/probes/e2e/werift-guard.ts');
+  }
+  for (const name of ['UdpTransport', 'TcpTransport', 'TlsTransport']) {
+    const cls = W[name];
+    if (typeof cls?.prototype?.init !== 'function') {
+      throw new Error(`werift ${name} has an unexpected shape: update werift-guard.ts`);
+    }
+    const origInit = cls.prototype.init;
+    cls.prototype.init = async function patchedInit(this: { close: () => Promise<void> }, ...args: unknown[]) {
+      const ctx = als.getStore();
+      if (ctx) {
+        if (ctx.closed) {
+          await Promise.resolve(this.close()).catch(() => undefined);
+          throw new RefusedAfterClose();
+        }
+        ctx.transports.add(this);
+      }
+      try {
+        return await origInit.apply(this, args);
+      } catch (err) {
+        // e.g. ECONNREFUSED or a certificate error: werift would just gather nothing
+        const type = (this as unknown as { type?: TurnTransportType }).type ?? 'udp';
+        report(ctx, { transport: type, ok: false, ...classify(err) });
+        throw err;
+      }
+    };
+  }
+
+  const origConnectionMade = Turn.prototype.connectionMade;
+  Turn.prototype.connectionMade = async function patchedConnectionMade(this: TurnLike) {
+    const ctx = als.getStore();
+    this.refresh = (exp: number) => scheduleRefresh(this, exp);
+    const transport = this.transport.type;
+    if (ctx) {
+      if (ctx.closed) {
+        await this.close().catch(() => undefined);
+        throw new RefusedAfterClose();
+      }
+      ctx.turns.add(this);
+    }
+    let rejected: number | undefined;
+    try {
+      const pending: Promise<void> = origConnectionMade.call(this);
+      // werift drops the error answer to its authenticated Allocate (no
+      // MESSAGE-INTEGRITY on it) and waits ~6 s for a timeout. Watch the wire:
+      // a second Allocate error means the server rejected our credentials.
+      sniffAllocateErrors(this, (code) => {
+        rejected = code;
+        failTransactions(this);
+      });
+      await pending;
+    } catch (err) {
+      report(ctx, { transport, ok: false, ...(rejected ? { kind: 'rejected', errorCode: rejected } : classify(err)) });
+      await this.close().catch(() => undefined);
+      throw err;
+    }
+    const r = this.relayedAddress;
+    report(ctx, { transport, ok: true, relayed: r ? `${r[0]}:${r[1]}` : undefined });
+    if (ctx?.closed) {
+      await this.close().catch(() => undefined);
+      throw new RefusedAfterClose();
+    }
+  };
+
+  const origClose = Turn.prototype.close;
+  Turn.prototype.close = async function patchedClose(this: TurnLike) {
+    if (this.__mxClosed) return;
+    this.__mxClosed = true;
+    if (this.__mxRefreshTimer) clearTimeout(this.__mxRefreshTimer);
+    failTransactions(this, true); // their retransmission timers would outlive the probe
+    if (this.relayedAddress && this.integrityKey && !this.transport.closed) {
+      await requestRefresh(this, 0, 1).catch(() => undefined);
+    }
+    await origClose.call(this);
+  };
+}
+
+// Only the second error counts: the first is the normal 401 challenge to the unauthenticated Allocate.
+function sniffAllocateErrors(turn: TurnLike, onRejected: (code: number) => void): void {
+  const inner = turn.transport.onData;
+  if (typeof inner !== 'function') return;
+  let errors = 0;
+  turn.transport.onData = (data: Buffer, addr: unknown) => {
+    try {
+      const msg = W.parseMessage(data);
+      if (msg && msg.messageMethod === W.methods.ALLOCATE && msg.messageClass === W.classes.ERROR) {
+        errors += 1;
+        const ec = msg.getAttributeValue('ERROR-CODE');
+        const code = Array.isArray(ec) && typeof ec[0] === 'number' ? ec[0] : 0;
+        // 401/438 are answered by werift's one retry; anything else, or a repeat, is final.
+        if (errors >= 2 || (code !== 401 && code !== 438)) onRejected(code);
+      }
+    } catch {
+      // not a whole STUN message (stream fragment, ChannelData): werift handles it
+    }
+    inner(data, addr);
+  };
+}
+
+function failTransactions(turn: TurnLike, skipRefresh = false): void {
+  const txs = (turn as unknown as { transactions?: Record<string, { failWithTimeout?: () => void; request?: { messageMethod?: number } }> }).transactions;
+  for (const t of Object.values(txs ?? {})) {
+    if (skipRefresh && t.request?.messageMethod === W.methods.REFRESH) continue;
+    t.failWithTimeout?.();
+  }
+}
+
+function report(ctx: GuardContext | undefined, e: AllocationEvent): void {
+  if (!ctx) return;
+  ctx.allocations.push(e);
+  try {
+    ctx.onAllocation?.(e);
+  } catch {
+    // a listener's bug must not break werift's promise chain
+  }
+}
+
+/** Turn a werift/socket error into data, never text that could carry secrets. */
+export function classify(err: unknown): Pick<AllocationEvent, 'kind' | 'errorCode' | 'socketError'> {
+  const e = err as { response?: { getAttributeValue?: (n: string) => unknown }; code?: unknown; constructor?: { name?: string } };
+  const ec = e?.response?.getAttributeValue?.('ERROR-CODE');
+  if (Array.isArray(ec) && typeof ec[0] === 'number') return { kind: 'rejected', errorCode: ec[0] };
+  if (e?.constructor?.name === 'TransactionTimeout') return { kind: 'timeout' };
+  if (typeof e?.code === 'string') return { kind: 'socket', socketError: e.code };
+  return { kind: 'socket', socketError: e?.constructor?.name ?? 'unknown' };
+}
+
+function requestRefresh(turn: TurnLike, lifetime: number, retransmissions: number): Promise<unknown> {
+  const msg = new W.Message(W.methods.REFRESH, W.classes.REQUEST);
+  msg.setAttribute('LIFETIME', lifetime);
+  return turn.request(msg, turn.server, undefined, {
+    retransmissions,
+    signal: AbortSignal.timeout(DEALLOC_DEADLINE_MS),
+  });
+}
+
+// werift's own loop awaits an un-cancellable 500 s timer; this one is unref'd and cleared on close.
+function scheduleRefresh(turn: TurnLike, exp: number): void {
+  if (turn.__mxClosed || !(exp > 0)) return;
+  const t = setTimeout(() => {
+    requestRefresh(turn, exp, 3)
+      .then((res) => {
+        const next = (res as [{ getAttributeValue: (n: string) => unknown }])?.[0]?.getAttributeValue?.('LIFETIME');
+        scheduleRefresh(turn, typeof next === 'number' ? next : exp);
+      })
+      .catch(() => scheduleRefresh(turn, exp));
+  }, (5 / 6) * exp * 1000);
+  t.unref();
+  turn.__mxRefreshTimer = t;
+}

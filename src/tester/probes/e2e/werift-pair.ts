@@ -1,0 +1,160 @@
+// Two werift peers in this process, both relay-only through the TURN server
+// under test, open a data channel and exchange a greeting.
+//
+// Safety: werift's default iceServers is a public STUN server. We always pass
+// our own list, and werift skips host/srflx gathering (the only place it would
+// use a STUN server) when policy is "relay" and the TURN username and password
+// are non-empty — which runE2E guarantees. As a second net, the list's stun:
+// entry points at the server under test, never anywhere else.
+import { randomBytes } from 'node:crypto';
+import { RTCPeerConnection } from 'werift';
+import type { Transport } from '../../types';
+import { type CandidateInfo, GREETING_PREFIX, hostPort, type PairInput, type PairOutcome } from './outcome';
+import { type AllocationEvent, closeGuarded, newGuardContext, runGuarded } from './werift-guard';
+
+const CLOSE_DEADLINE_MS = 1500;
+
+/** werift relays UDP TURN over IPv4 sockets only. */
+export function weriftSupports(transport: Transport, address: string): boolean {
+  return !(transport === 'udp' && address.includes(':'));
+}
+
+export async function runWeriftPair(input: PairInput): Promise<PairOutcome> {
+  const t0 = Date.now();
+  let settle!: (o: PairOutcome) => void;
+  const done = new Promise<PairOutcome>((r) => (settle = r));
+  let finished = false;
+  const finish = (o: PairOutcome) => {
+    if (finished) return;
+    finished = true;
+    ctx.closed = true; // refuse werift's late UDP->TCP fallback at once
+    settle(o);
+  };
+  const fail = (cause: Extract<PairOutcome, { ok: false }>['cause'], detail: Record<string, unknown> = {}) =>
+    finish({ ok: false, cause, elapsedMs: Date.now() - t0, detail: { ...detail, ...progress() } });
+
+  const ctx = newGuardContext((e: AllocationEvent) => {
+    if (!e.ok) fail('no-relay-candidate', { allocation: e });
+    else if (e.transport !== input.transport) fail('wrong-transport', { allocation: e }); // werift's silent fallback
+  });
+
+  const peers: RTCPeerConnection[] = [];
+  const progress = () => ({
+    allocations: ctx.allocations.map((a) => ({ transport: a.transport, ok: a.ok, kind: a.kind, errorCode: a.errorCode, socketError: a.socketError })),
+    iceStates: peers.map((p) => p.iceConnectionState),
+  });
+  const timer = setTimeout(() => fail('timeout', { deadlineMs: input.deadlineMs }), input.deadlineMs);
+
+  const run = async () => {
+    const scheme = input.transport === 'tls' ? 'turns' : 'turn';
+    const urlTransport = input.transport === 'udp' ? 'udp' : 'tcp';
+    const config = {
+      iceServers: [
+        { urls: `${scheme}:${hostPort(input.address, input.port)}?transport=${urlTransport}`, username: input.username, credential: input.password.reveal() },
+        { urls: `stun:${hostPort(input.address, input.port)}` },
+      ],
+      iceTransportPolicy: 'relay' as const,
+      turnTlsOptions:
+        input.transport === 'tls'
+          ? { ...(input.ca ? { ca: input.ca } : {}), ...(input.servername ? { servername: input.servername } : {}) }
+          : undefined,
+    };
+    const a = new RTCPeerConnection(config);
+    const b = new RTCPeerConnection(config);
+    peers.push(a, b);
+    const trickle = (from: RTCPeerConnection, to: RTCPeerConnection) => {
+      from.onicecandidate = (ev) => {
+        if (ev.candidate && !finished) to.addIceCandidate(ev.candidate).catch(() => undefined);
+      };
+    };
+    trickle(a, b);
+    trickle(b, a);
+    for (const p of peers) {
+      p.connectionStateChange.subscribe((s: string) => {
+        if (s === 'failed') fail('ice-failed');
+      });
+    }
+    b.ondatachannel = (ev) => {
+      const ch = ev.channel;
+      ch.onmessage = (m) => {
+        if (!finished) ch.send(String(m.data));
+      };
+    };
+    const greeting = GREETING_PREFIX + randomBytes(6).toString('hex');
+    const dc = a.createDataChannel('mx-voiptest');
+    let openedAt = 0;
+    dc.onopen = () => {
+      openedAt = Date.now();
+      dc.send(greeting);
+    };
+    dc.onmessage = (m) => {
+      if (String(m.data) !== greeting) return fail('no-echo', { received: String(m.data).slice(0, 64) });
+      const now = Date.now();
+      const pa = selected(a);
+      const pb = selected(b);
+      if (!pa) return fail('engine-error', { reason: 'no selected pair after open' });
+      const remote = { ...pa.remote, relayProtocol: pb?.local.relayProtocol ?? pa.remote.relayProtocol };
+      finish({
+        ok: true,
+        connectMs: openedAt - t0,
+        rttMs: now - openedAt,
+        local: pa.local,
+        remote,
+        turnTransport: pa.local.relayProtocol,
+        detail: { iceRttMs: pa.iceRttMs, ...progress() },
+      });
+    };
+    await a.setLocalDescription(await a.createOffer());
+    await b.setRemoteDescription(a.localDescription!);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription!);
+  };
+
+  runGuarded(ctx, run).catch((err) => fail('engine-error', { error: (err as Error)?.name ?? 'Error' }));
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+    await Promise.allSettled(peers.map((p) => bounded(p.close(), CLOSE_DEADLINE_MS)));
+    await bounded(closeGuarded(ctx), CLOSE_DEADLINE_MS);
+  }
+}
+
+interface Selected {
+  local: CandidateInfo;
+  remote: CandidateInfo;
+  iceRttMs: number | null;
+}
+
+// werift keeps the nominated pair on the ICE connection; its protocol tells
+// which TURN transport carries the local relay candidate.
+function selected(pc: RTCPeerConnection): Selected | null {
+  const conn = (pc as unknown as { iceTransports?: Array<{ connection?: any }> }).iceTransports?.[0]?.connection;
+  const pair = conn?.nominated ?? conn?.candidatePairs?.find((p: any) => p.nominated);
+  if (!pair) return null;
+  const relayProtocol = (pair.protocol?.turn?.transport?.type ?? null) as Transport | null;
+  return {
+    local: candidateInfo(pair.localCandidate, relayProtocol),
+    remote: candidateInfo(pair.remoteCandidate, null),
+    iceRttMs: typeof pair.rtt === 'number' ? Math.round(pair.rtt * 1000 * 100) / 100 : null,
+  };
+}
+
+function candidateInfo(c: any, relayProtocol: Transport | null): CandidateInfo {
+  return {
+    type: String(c?.type ?? 'unknown'),
+    protocol: String(c?.transport ?? 'udp').toLowerCase(),
+    address: String(c?.host ?? ''),
+    port: Number(c?.port ?? 0),
+    relayProtocol: c?.type === 'relay' ? relayProtocol : null,
+  };
+}
+
+function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => {
+    t = setTimeout(() => r(undefined), ms);
+    t.unref();
+  });
+  return Promise.race([p.catch(() => undefined), timeout]).finally(() => clearTimeout(t));
+}
