@@ -161,3 +161,41 @@ export function tail(text: string, lines = 20): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+export interface CleanupGuard {
+  /** Stop guarding (call after a normal, complete cleanup). */
+  disarm(): void;
+}
+
+/**
+ * Run `script` (sh) if our process ends without disarming: from the 'exit'
+ * hook, and from a watchdog `sh` that notices our death through a closed pipe
+ * (SIGKILL, OOM, killed jest worker). For state a PID kill cannot undo, such
+ * as network namespaces and links.
+ */
+export function guardCleanup(script: string): CleanupGuard {
+  const dog = spawn('sh', ['-c', `read _ ; ${script}`], { stdio: ['pipe', 'ignore', 'ignore'] });
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  dog.on('error', () => undefined);
+  dog.stdin?.on('error', () => undefined);
+  const onExit = () => {
+    try {
+      dog.kill('SIGKILL');
+      require('node:child_process').execFileSync('sh', ['-c', script], { stdio: 'ignore', timeout: 10_000 });
+    } catch {
+      /* best effort at exit */
+    }
+  };
+  process.on('exit', onExit);
+  return {
+    disarm() {
+      process.off('exit', onExit);
+      try {
+        dog.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    },
+  };
+}
