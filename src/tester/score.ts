@@ -1,0 +1,248 @@
+// Grades, exactly as ARCHITECTURE.md "Scoring" says, from what was measured
+// (TargetResult.stunWorks / turnWorks) and the findings; never from what a
+// homeserver merely advertises.
+//
+// Readings of the rules (documented because the rules leave them open):
+// - STUN support counts only on plain UDP (`stun:` or `turn:` UDP URIs); a
+//   Binding answer over TCP/TLS earns nothing.
+// - A `stun:` URI offers no TURN, so a STUN answer makes it Excellent ("TURN
+//   works, and STUN too where applicable" with TURN not applicable).
+// - A `turn:` UDP URI is expected to answer STUN too: TURN alone is Poor.
+// - `turn:` TCP and `turns:` URIs are TURN-only: a working relay is Excellent
+//   (the 2020 tester wrongly marked these Poor for lacking STUN).
+// - A family with no targets at all (no AAAA, or not tested) grades Fail, and
+//   whyNotHigher says plainly that nothing was published/tested for it, so the
+//   admin sees why instead of a bare Fail.
+// - Overall is the IPv4 grade (IPv6's when the run tested IPv6 only), capped at Poor by a critical security finding.
+import type { CheckId } from './checks';
+import type { Family, Finding, Grade, TargetResult } from './types';
+
+export type UriGrade = Extract<Grade, 'Excellent' | 'Poor' | 'Fail'>;
+export type SecurityVerdict = 'ok' | 'warn' | 'unsafe';
+
+export interface WhyNotHigher {
+  check: string;
+  text: string;
+  /** Which family the reason is about (null: the overall grade). Extra to schema 1, harmless. */
+  family?: Family | null;
+}
+
+export interface GradeSummary {
+  ipv4: Grade;
+  ipv6: Grade;
+  overall: Grade;
+  whyNotHigher: WhyNotHigher[];
+}
+
+export interface SecuritySummary {
+  verdict: SecurityVerdict;
+  findings: string[];
+}
+
+export interface ScoreResult {
+  grade: GradeSummary;
+  security: SecuritySummary;
+  /** One per TargetResult, same order. */
+  targets: { grade: UriGrade; firstFailure: CheckId | null }[];
+}
+
+export const GRADE_RANK: Record<Grade, number> = { Excellent: 4, Great: 3, Good: 2, Poor: 1, Fail: 0 };
+
+/** Checks that judge safety rather than function; they feed the security verdict. */
+export const SECURITY_CHECKS: readonly CheckId[] = ['AUTH-1', 'ACL-1', 'ACL-2', 'ACL-3', 'ACL-4', 'TCPR-1', 'SEC-1', 'STUN-2'];
+
+type Applies = 'all' | 'tls' | 'stun' | 'turn';
+
+/** The gates a target passes through, in order; the first failing one is the URI's firstFailure. */
+export const GATE_ORDER: readonly { id: CheckId; applies: Applies }[] = [
+  { id: 'DNS-1', applies: 'all' },
+  { id: 'NET-1', applies: 'all' },
+  { id: 'TLS-1', applies: 'tls' },
+  { id: 'TLS-2', applies: 'tls' },
+  { id: 'STUN-1', applies: 'stun' },
+  { id: 'AUTH-2', applies: 'turn' },
+  { id: 'ALLOC-1', applies: 'turn' },
+  { id: 'DATA-1', applies: 'turn' },
+  { id: 'E2E-1', applies: 'turn' },
+];
+
+const FAMILY_NAME: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
+
+/** STUN is expected (and counts) only on plain UDP. */
+export function stunApplies(t: Pick<TargetResult, 'scheme' | 'transport'>): boolean {
+  return t.scheme !== 'turns' && t.transport === 'udp';
+}
+
+export function turnApplies(t: Pick<TargetResult, 'scheme'>): boolean {
+  return t.scheme !== 'stun';
+}
+
+function stunOk(t: TargetResult): boolean {
+  return stunApplies(t) && t.stunWorks;
+}
+
+function turnOk(t: TargetResult): boolean {
+  return turnApplies(t) && t.turnWorks;
+}
+
+function secureTurnOk(t: TargetResult): boolean {
+  return t.scheme === 'turns' && t.transport === 'tls' && t.turnWorks;
+}
+
+function turns443Ok(t: TargetResult): boolean {
+  return secureTurnOk(t) && Number(t.port) === 443;
+}
+
+/** Per (URI, family) target: Fail / Poor / Excellent. */
+export function gradeTarget(t: TargetResult): UriGrade {
+  const stunExpected = stunApplies(t);
+  const turnExpected = turnApplies(t);
+  const s = stunOk(t);
+  const r = turnOk(t);
+  if (!s && !r) return 'Fail';
+  if (!turnExpected) return 'Excellent'; // stun: URI with a STUN answer
+  if (!r) return 'Poor'; // only STUN
+  if (stunExpected && !s) return 'Poor'; // turn: UDP with TURN but no STUN
+  return 'Excellent';
+}
+
+function gateApplies(applies: Applies, t: TargetResult): boolean {
+  switch (applies) {
+    case 'all':
+      return true;
+    case 'tls':
+      return t.scheme === 'turns';
+    case 'stun':
+      return stunApplies(t);
+    case 'turn':
+      return turnApplies(t);
+  }
+}
+
+function findingMatches(f: Finding, uri: string, family: Family): boolean {
+  return f.uri === uri && (f.family === null || f.family === family);
+}
+
+/** The first failing gate for a target, in GATE_ORDER. */
+export function firstFailure(t: TargetResult, findings: readonly Finding[]): CheckId | null {
+  for (const gate of GATE_ORDER) {
+    if (!gateApplies(gate.applies, t)) continue;
+    if (findings.some((f) => f.id === gate.id && f.status === 'fail' && findingMatches(f, t.uri, t.family))) return gate.id;
+  }
+  return null;
+}
+
+function firstFailureAmong(targets: readonly TargetResult[], findings: readonly Finding[]): CheckId | null {
+  let best: number | null = null;
+  for (const t of targets) {
+    const id = firstFailure(t, findings);
+    if (id === null) continue;
+    const i = GATE_ORDER.findIndex((g) => g.id === id);
+    if (best === null || i < best) best = i;
+  }
+  return best === null ? null : GATE_ORDER[best]!.id;
+}
+
+interface FamilyGrade {
+  grade: Grade;
+  why: WhyNotHigher[];
+}
+
+/** Per family over all its targets: Fail / Poor / Good / Great / Excellent, with what held it down. */
+export function gradeFamily(family: Family, all: readonly TargetResult[], findings: readonly Finding[], tested = true): FamilyGrade {
+  const name = FAMILY_NAME[family];
+  const targets = all.filter((t) => t.family === family);
+  const why = (check: string, text: string): WhyNotHigher => ({ check, text: `${name}: ${text}`, family });
+  if (!tested) return { grade: 'Fail', why: [why('DNS-1', `not tested in this run (use --family both to grade ${name}).`)] };
+  if (targets.length === 0) {
+    return {
+      grade: 'Fail',
+      why: [why('DNS-1', `nothing is published for ${name} (no ${family === 'ipv4' ? 'A' : 'AAAA'} record or ${name} literal in any URI); add one and make coturn listen on it (\`listening-ip\`) to get an ${name} grade.`)],
+    };
+  }
+  const s = targets.some(stunOk);
+  const r = targets.some(turnOk);
+  const out: WhyNotHigher[] = [];
+  const stunTargets = targets.filter((t) => stunApplies(t));
+  const turnTargets = targets.filter((t) => turnApplies(t));
+  const secureTargets = targets.filter((t) => t.scheme === 'turns' && t.transport === 'tls');
+  const t443 = secureTargets.filter((t) => Number(t.port) === 443);
+
+  if (!s) {
+    const held = firstFailureAmong(stunTargets, findings);
+    out.push(
+      stunTargets.length === 0
+        ? why('ADV-1', 'no stun: or turn: UDP URI is advertised, so STUN cannot work; add `turn:HOST?transport=udp` (coturn answers STUN on 3478/udp).')
+        : why(held ?? 'STUN-1', `no STUN answer over UDP${held ? ` (first failure: ${held})` : ''}; fix it to make STUN work.`),
+    );
+  }
+  if (!r) {
+    const held = firstFailureAmong(turnTargets, findings);
+    out.push(
+      turnTargets.length === 0
+        ? why('ADV-1', 'no turn:/turns: URI is advertised; add TURN URIs to homeserver.yaml `turn_uris`.')
+        : why(held ?? 'DATA-1', `no TURN relay works${held ? ` (first failure: ${held})` : ''}; a relay must allocate and pass data both ways.`),
+    );
+  }
+  let grade: Grade;
+  if (!s && !r) grade = 'Fail';
+  else if (!s || !r) grade = 'Poor';
+  else grade = 'Good';
+
+  const secure = targets.some(secureTurnOk);
+  if (!secure) {
+    const held = firstFailureAmong(secureTargets, findings);
+    out.push(
+      secureTargets.length === 0
+        ? why('ALLOC-3', 'no TURN over TLS is advertised; add a `turns:` URI (coturn `tls-listening-port` with `cert`/`pkey`) to lift to Great.')
+        : why(held ?? 'ALLOC-3', `no TURN over TLS works${held ? ` (first failure: ${held})` : ''}; fix it to lift to Great.`),
+    );
+  } else if (grade === 'Good') grade = 'Great';
+
+  if (!targets.some(turns443Ok)) {
+    const held = firstFailureAmong(t443, findings);
+    out.push(
+      t443.length === 0
+        ? why('ALLOC-3', 'no `turns:` service on TCP port 443; add `turns:HOST:443?transport=tcp` (coturn `tls-listening-port=443` on its own IP) to lift to Excellent: strict firewalls often pass only 443.')
+        : why(held ?? 'ALLOC-3', `\`turns:\` on port 443 does not work${held ? ` (first failure: ${held})` : ''}; fix it to lift to Excellent.`),
+    );
+  } else if (grade === 'Great') grade = 'Excellent';
+
+  return { grade, why: grade === 'Excellent' ? [] : out };
+}
+
+function isSecurity(f: Finding): boolean {
+  return (SECURITY_CHECKS as readonly string[]).includes(f.id);
+}
+
+export function securityVerdict(findings: readonly Finding[]): SecuritySummary {
+  const bad = findings.filter((f) => isSecurity(f) && (f.status === 'warn' || f.status === 'fail'));
+  const critical = bad.some((f) => f.status === 'fail' && f.severity === 'critical');
+  const ids = [...new Set(bad.map((f) => f.id))];
+  return { verdict: critical ? 'unsafe' : bad.length > 0 ? 'warn' : 'ok', findings: ids };
+}
+
+export interface ScoreOptions {
+  /** Families the run tested (default both). */
+  families?: readonly Family[];
+}
+
+export function score(targets: readonly TargetResult[], findings: readonly Finding[], opts: ScoreOptions = {}): ScoreResult {
+  const families = opts.families ?? ['ipv4', 'ipv6'];
+  const v4 = gradeFamily('ipv4', targets, findings, families.includes('ipv4'));
+  const v6 = gradeFamily('ipv6', targets, findings, families.includes('ipv6'));
+  const security = securityVerdict(findings);
+  // Overall is the IPv4 grade; a run told to test IPv6 only is judged on IPv6.
+  let overall = families.includes('ipv4') ? v4.grade : v6.grade;
+  const why = [...v4.why, ...v6.why];
+  if (security.verdict === 'unsafe') {
+    const culprit = findings.find((f) => isSecurity(f) && f.status === 'fail' && f.severity === 'critical')!;
+    if (GRADE_RANK[overall] > GRADE_RANK.Poor) overall = 'Poor';
+    why.unshift({ check: culprit.id, text: `a critical security finding (${culprit.id}) caps the overall grade at Poor; fix it first.`, family: null });
+  }
+  return {
+    grade: { ipv4: v4.grade, ipv6: v6.grade, overall, whyNotHigher: why },
+    security,
+    targets: targets.map((t) => ({ grade: gradeTarget(t), firstFailure: firstFailure(t, findings) })),
+  };
+}
