@@ -30,6 +30,8 @@ export interface TransportOptions {
   /** Forces the family when host is a name. */
   family?: Family;
   localAddress?: string;
+  /** Bind this local port (default: any). Reusing a port reuses the 5-tuple (e.g. to check an allocation is gone). */
+  localPort?: number;
   /** Deadline for TCP connect + TLS handshake (default 3000 ms); UDP has no connect. */
   connectTimeoutMs?: number;
   tls?: TlsOptions;
@@ -147,7 +149,7 @@ function openUdp(opts: TransportOptions, h: TransportHandlers): Promise<StunTran
         (t as { remote: TransportAddress }).remote = addressOf(sock.remoteAddress());
         resolve(t);
       });
-    if (opts.localAddress) sock.bind({ address: opts.localAddress, port: 0 }, connect);
+    if (opts.localAddress || opts.localPort) sock.bind({ address: opts.localAddress, port: opts.localPort ?? 0 }, connect);
     else connect();
   });
 }
@@ -169,6 +171,7 @@ function openStream(
       port: opts.port,
       family,
       localAddress: opts.localAddress,
+      localPort: opts.localPort,
       ...(servername ? { servername } : {}),
       ca: opts.tls?.ca ? [...tls.rootCertificates, ...(Array.isArray(opts.tls.ca) ? opts.tls.ca : [opts.tls.ca])] : undefined,
       // We verify ourselves after the handshake so the certificate can be reported either way.
@@ -178,7 +181,7 @@ function openStream(
       checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(servername ?? opts.host, cert),
     } as tls.ConnectionOptions); // `family` is passed through to net.connect
   } else {
-    sock = net.connect({ host: opts.host, port: opts.port, family, localAddress: opts.localAddress });
+    sock = net.connect({ host: opts.host, port: opts.port, family, localAddress: opts.localAddress, localPort: opts.localPort });
   }
   sock.setNoDelay(true);
   let closed = false;
