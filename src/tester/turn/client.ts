@@ -126,7 +126,7 @@ export interface Exchange {
   requests: number;
 }
 
-export type PeerLike = string | TransportAddress;
+export type PeerLike = string | { address: string; port: number };
 export type DataListener = (data: Buffer, from: TransportAddress, channel: number | null) => void;
 
 interface Peer {
