@@ -77,14 +77,24 @@ describe.each(['udp', 'tcp', 'tls'] as Transport[])('E2E-1 over %s', (transport)
   });
 });
 
-test('IPv6 TCP and TLS pass (werift), UDP/IPv6 passes with node-datachannel or is skipped as unsupported', async () => {
-  for (const transport of ['tcp', 'tls'] as Transport[]) {
+test('IPv6: UDP, TCP and TLS pass with werift', async () => {
+  for (const transport of ['udp', 'tcp', 'tls'] as Transport[]) {
     const f = await timed(`pass-${transport}-v6`, runE2E(input(transport, { address: '::1' })));
-    expect(f).toMatchObject({ status: 'pass', family: 'ipv6' });
+    expect(f).toMatchObject({ status: 'pass', family: 'ipv6', evidence: { engine: 'werift', turnTransport: transport } });
   }
-  const udp = await timed('udp-v6', runE2E(input('udp', { address: '::1' })));
-  if (udp.status === 'skip') expect(udp.cause).toBe('unsupported');
-  else expect(udp).toMatchObject({ status: 'pass', evidence: { engine: 'node-datachannel', turnTransport: 'udp' } });
+});
+
+test('node-datachannel engine: UDP over IPv4 and IPv6 pass relay-relay, wrong password fails, TCP is unsupported', async () => {
+  for (const address of ['127.0.0.1', '::1']) {
+    const f = await timed(`ndc-pass-udp-${address}`, runE2E(input('udp', { address, engine: 'node-datachannel' })));
+    expect(f).toMatchObject({ status: 'pass', evidence: { engine: 'node-datachannel', turnTransport: 'udp' } });
+    expect((f.evidence as any).selectedPair.local.type).toBe('relay');
+  }
+  const bad = await timed('ndc-wrong-password', runE2E(input('udp', { engine: 'node-datachannel', password: new Secret('nope') })));
+  expect(bad).toMatchObject({ status: 'fail' });
+  expect(['no-relay-candidate', 'timeout']).toContain(bad.cause);
+  const tcp = await runE2E(input('tcp', { engine: 'node-datachannel' }));
+  expect(tcp).toMatchObject({ status: 'skip', cause: 'unsupported' });
 });
 
 test('dead UDP port fails within the deadline', async () => {

@@ -12,8 +12,10 @@
 //  - close() first deletes the allocation (Refresh LIFETIME=0, short deadline);
 //  - once a run is closed, any late socket or allocation it would still start
 //    (the UDP->TCP fallback) is refused before it reaches the network.
+//  - TURN over UDP to an IPv6 server gets a udp6 socket (werift hard-codes udp4).
 // Outside a guarded run werift behaves as before (except the refresh timer).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createSocket, type Socket } from 'node:dgram';
 import * as werift from 'werift';
 
 export type TurnTransportType = 'udp' | 'tcp' | 'tls';
@@ -32,6 +34,8 @@ export interface AllocationEvent {
 
 export interface GuardContext {
   closed: boolean;
+  /** The TURN server is IPv6 over UDP: werift hard-codes udp4 sockets for TURN, swap in udp6. */
+  udp6?: boolean;
   allocations: AllocationEvent[];
   onAllocation?: (e: AllocationEvent) => void;
   /** @internal live TURN clients and sockets of this run */
@@ -106,6 +110,7 @@ function installPatches(): void {
           throw new RefusedAfterClose();
         }
         ctx.transports.add(this);
+        if (ctx.udp6 && name === 'UdpTransport') useUdp6(this as unknown as UdpLike);
       }
       try {
         return await origInit.apply(this, args);
@@ -195,6 +200,22 @@ function failTransactions(turn: TurnLike, skipRefresh = false): void {
     if (skipRefresh && t.request?.messageMethod === W.methods.REFRESH) continue;
     t.failWithTimeout?.();
   }
+}
+
+interface UdpLike {
+  socketType: string;
+  socket: Socket;
+}
+
+// werift creates its TURN/UDP socket as udp4 in the constructor (can never reach an
+// IPv6 server); before it binds, replace it by a udp6 socket with the same listeners.
+function useUdp6(t: UdpLike): void {
+  if (t.socketType !== 'udp4') return;
+  const listeners = t.socket.listeners('message') as Array<(...a: unknown[]) => void>;
+  t.socket.close();
+  t.socketType = 'udp6';
+  t.socket = createSocket('udp6');
+  for (const l of listeners) t.socket.on('message', l);
 }
 
 function report(ctx: GuardContext | undefined, e: AllocationEvent): void {

@@ -14,9 +14,9 @@ import { type AllocationEvent, closeGuarded, newGuardContext, runGuarded } from 
 
 const CLOSE_DEADLINE_MS = 1500;
 
-/** werift relays UDP TURN over IPv4 sockets only. */
-export function weriftSupports(transport: Transport, address: string): boolean {
-  return !(transport === 'udp' && address.includes(':'));
+/** All three transports, both families (UDP over IPv6 through the guard's udp6 swap). */
+export function weriftSupports(_transport: Transport, _address: string): boolean {
+  return true;
 }
 
 export async function runWeriftPair(input: PairInput): Promise<PairOutcome> {
@@ -37,6 +37,7 @@ export async function runWeriftPair(input: PairInput): Promise<PairOutcome> {
     if (!e.ok) fail('no-relay-candidate', { allocation: e });
     else if (e.transport !== input.transport) fail('wrong-transport', { allocation: e }); // werift's silent fallback
   });
+  ctx.udp6 = input.transport === 'udp' && input.address.includes(':');
 
   const peers: RTCPeerConnection[] = [];
   const progress = () => ({
