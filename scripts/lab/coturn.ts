@@ -193,6 +193,15 @@ function hasBinary(bin: string): boolean {
   return (process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => d && existsSync(join(d, bin)));
 }
 
+function secretsOf(opts: CoturnOptions, secret: string | undefined): string[] {
+  return [secret, ...(opts.users ?? []).map((u) => u.password)].filter((x): x is string => Boolean(x));
+}
+
+/** Error texts may travel into test output: never with a secret in them. */
+function redact(text: string, secrets: string[]): string {
+  return secrets.reduce((t, s) => t.split(s).join('[redacted]'), text);
+}
+
 function hostInUri(ip: string): string {
   return isIPv6(ip) ? `[${ip}]` : ip;
 }
@@ -222,7 +231,9 @@ export async function startCoturn(opts: CoturnOptions = {}): Promise<CoturnLab> 
   let caPem: string | undefined;
   const lines: string[] = [];
   if (tls) {
-    const cert = opts.tlsCert ?? (await makeSelfSigned({ cn: 'localhost', sans: ['127.0.0.1', '::1', 'localhost'] }));
+    // SANs cover every listen IP (namespace labs listen on 198.18.x.y).
+    const sans = [...new Set(['127.0.0.1', '::1', 'localhost', ...listenIps.filter((ip) => ip !== '0.0.0.0' && ip !== '::')])];
+    const cert = opts.tlsCert ?? (await makeSelfSigned({ cn: 'localhost', sans }));
     await writeFile(join(dir, 'cert.pem'), cert.certPem);
     await writeFile(join(dir, 'key.pem'), cert.keyPem, { mode: 0o600 });
     caPem = cert.certPem;
@@ -273,7 +284,7 @@ export async function startCoturn(opts: CoturnOptions = {}): Promise<CoturnLab> 
 
     const cmd = opts.netns ? 'ip' : bin;
     const args = opts.netns ? ['netns', 'exec', opts.netns, bin, '-c', confPath] : ['-c', confPath];
-    const proc = spawnGuarded(cmd, args, { cwd: dir, logFile: join(dir, 'stdout.log') });
+    const proc = spawnGuarded(cmd, args, { cwd: dir, logFile: join(dir, 'stdout.log'), removeDir: keepDir ? undefined : dir });
     const readLog = () => {
       let s = '';
       for (const f of ['stdout.log', 'turnserver.log']) {
@@ -291,7 +302,7 @@ export async function startCoturn(opts: CoturnOptions = {}): Promise<CoturnLab> 
     } catch (e) {
       const logText = readLog();
       await proc.stop(1000);
-      lastErr = new LabCoturnError(`${(e as Error).message}\n--- coturn log tail (${dir}) ---\n${tail(logText, 25)}`);
+      lastErr = new LabCoturnError(`${(e as Error).message}\n--- coturn log tail (${dir}) ---\n${redact(tail(logText, 25), secretsOf(opts, secret))}`);
       // A bind clash with a parallel starter: try other ports.
       if (/Address already in use|cannot bind/i.test(logText) && attempt + 1 < attempts) continue;
       if (!keepDir) await rm(dir, { recursive: true, force: true });
@@ -318,7 +329,8 @@ export async function startCoturn(opts: CoturnOptions = {}): Promise<CoturnLab> 
           stun: `stun:${h(host)}:${port}`,
           turnUdp: `turn:${h(host)}:${port}?transport=udp`,
           turnTcp: `turn:${h(host)}:${port}?transport=tcp`,
-          ...(tls ? { turns: `turns:${host === listenIps[0] ? 'localhost' : h(host)}:${tlsPort}?transport=tcp` } : {}),
+          // Loopback turns: by name, as a real deployment would (SNI, hostname check).
+          ...(tls ? { turns: `turns:${host === '127.0.0.1' || host === '::1' ? 'localhost' : h(host)}:${tlsPort}?transport=tcp` } : {}),
         };
       },
       log: () => finalLog ?? readLog(),

@@ -58,7 +58,11 @@ export function pidAlive(pid: number): boolean {
  * Spawn `cmd args` with stdout/stderr appended to `logFile` (when given),
  * guarded as described above.
  */
-export function spawnGuarded(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; logFile?: string } = {}): Guarded {
+export function spawnGuarded(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; logFile?: string; /** removed by the watchdog after a kill */ removeDir?: string } = {},
+): Guarded {
   installExitHook();
   let out: number | 'ignore' = 'ignore';
   if (opts.logFile) out = openSync(opts.logFile, 'a');
@@ -97,7 +101,8 @@ export function spawnGuarded(cmd: string, args: string[], opts: { cwd?: string; 
 
   // Watchdog: `read` returns at EOF, i.e. when every holder of the pipe's
   // write end (only us) has died.
-  const dog = spawn('sh', ['-c', `read _ ; kill -TERM ${pid} 2>/dev/null; sleep 2; kill -KILL ${pid} 2>/dev/null`], {
+  const rmDir = opts.removeDir ? `; rm -rf '${opts.removeDir.replace(/'/g, `'\\''`)}'` : '';
+  const dog = spawn('sh', ['-c', `read _ ; kill -TERM ${pid} 2>/dev/null; sleep 2; kill -KILL ${pid} 2>/dev/null${rmDir}`], {
     stdio: ['pipe', 'ignore', 'ignore'],
   });
   dog.unref();

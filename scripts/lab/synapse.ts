@@ -186,6 +186,7 @@ export async function startSynapse(opts: SynapseOptions = {}): Promise<SynapseLa
     proc = spawnGuarded(python, ['-m', 'synapse.app.homeserver', '-c', configPath], {
       cwd: dir,
       logFile: join(dir, 'stdout.log'),
+      removeDir: keepDir ? undefined : dir,
       env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', SYNAPSE_USE_FROZEN_DICTS: '0' },
     });
     try {

@@ -3,6 +3,7 @@
 // namespace reached from the test process, and a teardown that leaves no
 // namespace or link behind.
 import { execFileSync } from 'node:child_process';
+import { connect as tlsConnect } from 'node:tls';
 import { createLab, echoReachable, listLabNamespaces, startEcho, type NetLab } from '../../scripts/lab/netns';
 import { stunBindingUdp } from '../../scripts/lab/coturn';
 import { pidAlive } from '../../scripts/lab/proc';
@@ -50,6 +51,16 @@ const isRoot = process.getuid?.() === 0;
     expect(coturn.listenIps).toEqual([turn.v4, turn.v6]);
     expect(await stunBindingUdp(turn.v4, coturn.port, 1000)).toBe(true);
     expect(await stunBindingUdp(turn.v6!, coturn.port, 1000)).toBe(true);
+    // The generated certificate names the namespace address too.
+    const proto = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: turn.v4, port: coturn.tlsPort, ca: coturn.caPem, timeout: 3000 }, () => {
+        resolve(s.getProtocol() ?? '?');
+        s.destroy();
+      });
+      s.once('error', reject);
+    });
+    expect(proto).toMatch(/TLS/);
+    expect(coturn.uris().turns).toBe(`turns:${turn.v4}:${coturn.tlsPort}?transport=tcp`);
     // Nothing listens on loopback in the root namespace for it.
     expect(await stunBindingUdp('127.0.0.1', coturn.port, 300)).toBe(false);
 

@@ -1,0 +1,9 @@
+// The local lab in one import: real coturn, Synapse and network namespaces
+// started by tests, the benchmark and the demo (see each module's header).
+// Needs what scripts/ensure-deps.sh installs; namespaces need root.
+export * from './certs';
+export * from './coturn';
+export * from './netns';
+export * from './ports';
+export * from './proc';
+export * from './synapse';
