@@ -168,21 +168,27 @@ export function gradeFamily(family: Family, all: readonly TargetResult[], findin
   const secureTargets = targets.filter((t) => t.scheme === 'turns' && t.transport === 'tls');
   const t443 = secureTargets.filter((t) => Number(t.port) === 443);
 
-  if (!s) {
-    const held = firstFailureAmong(stunTargets, findings);
-    out.push(
-      stunTargets.length === 0
-        ? why('ADV-1', 'no stun: or turn: UDP URI is advertised, so STUN cannot work; add `turn:HOST?transport=udp` (coturn answers STUN on 3478/udp).')
-        : why(held ?? 'STUN-1', `no STUN answer over UDP${held ? ` (first failure: ${held})` : ''}; fix it to make STUN work.`),
-    );
-  }
-  if (!r) {
-    const held = firstFailureAmong(turnTargets, findings);
-    out.push(
-      turnTargets.length === 0
-        ? why('ADV-1', 'no turn:/turns: URI is advertised; add TURN URIs to homeserver.yaml `turn_uris`.')
-        : why(held ?? 'DATA-1', `no TURN relay works${held ? ` (first failure: ${held})` : ''}; a relay must allocate and pass data both ways.`),
-    );
+  const stunHeld = firstFailureAmong(stunTargets, findings);
+  const turnHeld = firstFailureAmong(turnTargets, findings);
+  const because = (held: CheckId | null): string => (held ? ` (first failure: ${held})` : '');
+  if (!s && !r && stunTargets.length > 0 && stunHeld !== null && stunHeld === turnHeld) {
+    // One cause (e.g. the port is filtered) stops both: say it once.
+    out.push(why(stunHeld, `neither STUN nor TURN works${because(stunHeld)}; fix it first.`));
+  } else {
+    if (!s) {
+      out.push(
+        stunTargets.length === 0
+          ? why('ADV-1', 'no stun: or turn: UDP URI is advertised, so STUN cannot work; add `turn:HOST?transport=udp` (coturn answers STUN on 3478/udp).')
+          : why(stunHeld ?? 'STUN-1', `no STUN answer over UDP${because(stunHeld)}; fix it to make STUN work.`),
+      );
+    }
+    if (!r) {
+      out.push(
+        turnTargets.length === 0
+          ? why('ADV-1', 'no turn:/turns: URI is advertised; add TURN URIs to homeserver.yaml `turn_uris`.')
+          : why(turnHeld ?? 'DATA-1', `no TURN relay works${because(turnHeld)}; a relay must allocate and pass data both ways.`),
+      );
+    }
   }
   let grade: Grade;
   if (!s && !r) grade = 'Fail';
@@ -190,7 +196,8 @@ export function gradeFamily(family: Family, all: readonly TargetResult[], findin
   else grade = 'Good';
 
   const secure = targets.some(secureTurnOk);
-  if (!secure) {
+  const basicsWork = grade === 'Good';
+  if (!secure && basicsWork) {
     const held = firstFailureAmong(secureTargets, findings);
     out.push(
       secureTargets.length === 0
@@ -199,7 +206,7 @@ export function gradeFamily(family: Family, all: readonly TargetResult[], findin
     );
   } else if (grade === 'Good') grade = 'Great';
 
-  if (!targets.some(turns443Ok)) {
+  if (!targets.some(turns443Ok) && basicsWork) {
     const held = firstFailureAmong(t443, findings);
     out.push(
       t443.length === 0

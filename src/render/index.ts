@@ -1,0 +1,6 @@
+// The renderers: one report model in, one string out per format.
+export { renderText, type TextOptions } from './text';
+export { renderMarkdown, markdownParts } from './markdown';
+export { renderHtml, sanitizeMatrixHtml, MATRIX_ALLOWED } from './html';
+export { renderJson } from './json';
+export { renderPlain } from './plain';
