@@ -1,0 +1,93 @@
+// Turn a CredentialSpec into credentials plus the run findings the source
+// yields (HS-1, HS-2). The homeserver's own address passes the target guard
+// first: the tool must not become an SSRF proxy.
+import { promises as dnsp } from 'node:dns';
+import { isIP } from 'node:net';
+import { checkTarget, type GuardOptions } from '../guard';
+import { judgeTurnServerOutcome } from '../probes/hs';
+import type { Finding } from '../types';
+import { discoverClientUrl, fetchTurnServer, logout, normaliseHomeserverInput, passwordLogin, type TurnServerOutcome } from './homeserver';
+import { HttpError } from './http';
+import { DEFAULT_REST_TTL_S, DEFAULT_REST_USER, mintRestCredentials } from './rest';
+import type { CredentialSpec, TurnCredentials } from './types';
+
+export class SourceRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceRefusedError';
+  }
+}
+
+async function guardUrl(url: string, guard: GuardOptions): Promise<void> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    throw new SourceRefusedError(`"${url.slice(0, 100)}" is not a valid URL`);
+  }
+  const addrs = isIP(host) ? [host] : (await dnsp.lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+  for (const ip of addrs) {
+    const v = checkTarget(ip, guard);
+    if (!v.allowed) throw new SourceRefusedError(`homeserver ${host}: ${v.reason}`);
+  }
+}
+
+export interface ResolvedSource {
+  credentials: TurnCredentials | null;
+  findings: Finding[];
+}
+
+export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptions, timeoutMs = 10000): Promise<ResolvedSource> {
+  switch (spec.kind) {
+    case 'explicit':
+      return {
+        credentials: { uris: spec.uris, username: spec.username, password: spec.password, ttl: null, source: { kind: 'explicit' }, sharedSecret: spec.sharedSecret },
+        findings: [],
+      };
+    case 'secret': {
+      const user = spec.userId ?? DEFAULT_REST_USER;
+      const ttl = spec.ttl ?? DEFAULT_REST_TTL_S;
+      const minted = mintRestCredentials(spec.secret, user, ttl);
+      return {
+        credentials: { uris: spec.uris, username: minted.username, password: minted.password, ttl, source: { kind: 'secret' }, sharedSecret: spec.secret, restUser: user },
+        findings: [],
+      };
+    }
+    case 'shared':
+      return { credentials: spec.credentials, findings: [] };
+    case 'homeserver': {
+      let input: string;
+      try {
+        input = normaliseHomeserverInput(spec.homeserver).baseUrl;
+      } catch (e) {
+        throw new SourceRefusedError((e as Error).message);
+      }
+      await guardUrl(input, guard);
+      const baseUrl = await discoverClientUrl(spec.homeserver, Math.min(timeoutMs, 5000));
+      if (baseUrl !== input) await guardUrl(baseUrl, guard);
+      let token = spec.accessToken;
+      let loggedIn = false;
+      let outcome: TurnServerOutcome;
+      try {
+        if (!token) {
+          if (!spec.user || !spec.password) throw new SourceRefusedError('a homeserver source needs an access token, or a user and password');
+          token = (await passwordLogin(baseUrl, spec.user, spec.password, timeoutMs)).accessToken;
+          loggedIn = true;
+        }
+        outcome = await fetchTurnServer(baseUrl, token, timeoutMs);
+      } catch (e) {
+        if (e instanceof SourceRefusedError) throw e;
+        const he = e as HttpError;
+        outcome =
+          he instanceof HttpError && he.kind === 'http' && he.status !== undefined
+            ? { kind: he.status === 429 ? 'rate-limited' : 'http-error', status: he.status, errcode: he.errcode, detail: `login failed: ${he.message}`, retryAfterMs: he.retryAfterMs }
+            : { kind: 'unreachable', detail: (e as Error).message };
+      } finally {
+        if (loggedIn && token) await logout(baseUrl, token);
+      }
+      const findings = judgeTurnServerOutcome(outcome, baseUrl);
+      if (outcome.kind !== 'ok') return { credentials: null, findings };
+      return { credentials: { ...outcome.credentials, source: { kind: 'homeserver', homeserver: baseUrl }, sharedSecret: spec.sharedSecret }, findings };
+    }
+  }
+}

@@ -1,0 +1,208 @@
+// DATA-1 (relayed data both ways, to a second socket of the tester) and
+// DATA-2 (relay to relay on the same server). Relayed data only ever goes to
+// the tester's own sockets.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { TurnClient, TurnError, type AllocateResult } from '../turn';
+import type { TransportAddress } from '../stun';
+import type { Family } from '../types';
+import { RunContext, type TargetState } from './context';
+import { finding } from './finding';
+import { fmt } from './net';
+
+const LEG_WAIT_MS = 1200;
+const RESEND_EVERY_MS = 200;
+
+/** A UDP socket of the tester that plays the remote peer. */
+export class PeerSocket {
+  private constructor(
+    readonly socket: Socket,
+    readonly family: Family,
+  ) {}
+
+  static open(family: Family): Promise<PeerSocket> {
+    return new Promise((resolve, reject) => {
+      const s = createSocket({ type: family === 'ipv6' ? 'udp6' : 'udp4', ipv6Only: family === 'ipv6' });
+      s.once('error', reject);
+      s.bind(0, () => {
+        s.off('error', reject);
+        s.on('error', () => undefined);
+        resolve(new PeerSocket(s, family));
+      });
+    });
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  close(): void {
+    try {
+      this.socket.close();
+    } catch {
+      /* closed */
+    }
+  }
+}
+
+/** Resend `send` until `arrived` resolves or the wait ends; true when it arrived. */
+async function leg(send: () => void, arrived: Promise<unknown>, waitMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  let resend: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), waitMs);
+  });
+  send();
+  resend = setInterval(send, RESEND_EVERY_MS);
+  try {
+    return await Promise.race([arrived.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+    clearInterval(resend);
+  }
+}
+
+/** Which address of ours the relay will see packets from, in the relay's family. */
+async function ourAddressFor(ctx: RunContext, relayed: TransportAddress, mapped: TransportAddress | null): Promise<string | null> {
+  if (mapped && mapped.family === relayed.family) return mapped.address;
+  return ctx.publicAddress[relayed.family] ?? (await RunContext.routeLocalAddress(relayed.address, relayed.family));
+}
+
+export async function relayBothWays(ctx: RunContext, state: TargetState, client: TurnClient, a: AllocateResult): Promise<void> {
+  const relayed = a.relayed;
+  if (!ctx.maySendTo(relayed.address)) {
+    state.add(finding('DATA-1', { ...state.scope, status: 'skip', summary: `Not sending data to the relayed address ${relayed.address} (not public; --allow-private permits it in a lab).`, evidence: { reason: 'guard' } }));
+    return;
+  }
+  const ours = await ourAddressFor(ctx, relayed, a.mapped);
+  const peer = await PeerSocket.open(relayed.family);
+  const t0 = performance.now();
+  try {
+    if (!ours) throw new Error('no address of ours in the relay family');
+    try {
+      await client.createPermission([{ address: ours, port: peer.port }]);
+    } catch (e) {
+      if (!(e instanceof TurnError)) throw e;
+      state.gate(
+        finding('DATA-1', {
+          ...state.scope,
+          status: 'fail',
+          severity: 'high',
+          cause: e.code === 403 ? 'permission-denied' : 'permission-failed',
+          summary: `The server refused a permission for the tester's own address ${ours} (${e.kind === 'error-response' ? `error ${e.code}` : e.kind}).`,
+          evidence: { inbound: false, outbound: false, peer: ours, code: e.code ?? null },
+        }),
+      );
+      return;
+    }
+    // Inbound: peer -> relay -> client (Data indication).
+    const probeIn = randomBytes(16);
+    let seenFrom: TransportAddress | null = null;
+    const inbound = await leg(
+      () => peer.socket.send(probeIn, relayed.port, relayed.address),
+      new Promise<void>((resolve) => {
+        const on = (data: Buffer, from: TransportAddress) => {
+          if (data.equals(probeIn)) {
+            seenFrom = from;
+            client.off('data', on);
+            resolve();
+          }
+        };
+        client.on('data', on);
+      }),
+      ctx.deadline.cap(LEG_WAIT_MS),
+    );
+    // Outbound: client -> relay -> peer; the peer must see the relayed address exactly.
+    const target: TransportAddress = seenFrom ?? { family: relayed.family, address: ours, port: peer.port };
+    const probeOut = randomBytes(16);
+    let outFrom: RemoteInfo | null = null;
+    const outbound = await leg(
+      () => client.send(target, probeOut),
+      new Promise<void>((resolve) => {
+        peer.socket.on('message', (msg, rinfo) => {
+          if (msg.equals(probeOut)) {
+            outFrom = rinfo;
+            resolve();
+          }
+        });
+      }),
+      ctx.deadline.cap(LEG_WAIT_MS),
+    );
+    state.result.timingsMs.data = Math.round(performance.now() - t0);
+    const from = outFrom as RemoteInfo | null;
+    const portChanged = from !== null && (from.port !== relayed.port || from.address.replace(/^::ffff:/, '') !== relayed.address);
+    const evidence = { inbound, outbound, relayedAddress: fmt(relayed.address, relayed.port), peer: fmt(ours, peer.port), outboundFrom: from ? fmt(from.address, from.port) : null };
+    if (inbound && outbound && !portChanged) {
+      state.gate(finding('DATA-1', { ...state.scope, status: 'pass', summary: 'Relayed data flows both ways.', evidence }));
+      return;
+    }
+    if (inbound && outbound && portChanged) {
+      state.gate(
+        finding('DATA-1', {
+          ...state.scope,
+          status: 'fail',
+          severity: 'high',
+          cause: 'port-changed',
+          summary: `Relayed data arrives from ${evidence.outboundFrom}, not from the relayed address ${evidence.relayedAddress}: a NAT in front of coturn changes ports.`,
+          evidence,
+        }),
+      );
+      return;
+    }
+    const cause = !inbound && !outbound ? 'both-missing' : !inbound ? 'inbound-missing' : 'outbound-missing';
+    const what = {
+      'both-missing': 'No relayed data in either direction',
+      'inbound-missing': 'Packets sent to the relayed address never reach the client (peer -> relay -> client is missing)',
+      'outbound-missing': 'Data the client sends through the relay never reaches the peer (client -> relay -> peer is missing)',
+    }[cause];
+    state.gate(finding('DATA-1', { ...state.scope, status: 'fail', severity: 'high', cause, summary: `${what}.`, evidence }));
+  } finally {
+    peer.close();
+  }
+}
+
+/** DATA-2: two allocations on this server relay to each other. */
+export async function relayToRelay(ctx: RunContext, state: TargetState, a: AllocateResult, clientA: TurnClient): Promise<void> {
+  let clientB: TurnClient | null = null;
+  try {
+    clientB = await TurnClient.connect(ctx.clientOptions(state.target, true));
+    const b = await clientB.allocate();
+    try {
+      await clientA.createPermission([b.relayed]);
+      await clientB.createPermission([a.relayed]);
+    } catch (e) {
+      if (!(e instanceof TurnError)) throw e;
+      const denied = e.code === 403;
+      state.add(
+        finding('DATA-2', {
+          ...state.scope,
+          status: 'fail',
+          severity: 'medium',
+          cause: denied ? 'self-denied' : 'permission-failed',
+          summary: denied
+            ? `The server denies a permission for its own relay address ${b.relayed.address}: two users both behind TURN cannot talk.`
+            : `A permission between two relays failed (${e.kind === 'error-response' ? `error ${e.code}` : e.kind}).`,
+          evidence: { code: e.code ?? null, relayA: a.relayed.address, relayB: b.relayed.address },
+        }),
+      );
+      return;
+    }
+    const probe = randomBytes(16);
+    const cb = clientB;
+    const ok = await leg(
+      () => clientA.send(b.relayed, probe),
+      new Promise<void>((resolve) => cb.on('data', (d) => d.equals(probe) && resolve())),
+      ctx.deadline.cap(LEG_WAIT_MS),
+    );
+    state.add(
+      ok
+        ? finding('DATA-2', { ...state.scope, status: 'pass', summary: 'Two relays on this server reach each other.', evidence: { relayA: a.relayed.address, relayB: b.relayed.address } })
+        : finding('DATA-2', { ...state.scope, status: 'fail', severity: 'medium', cause: 'silent', summary: 'Data from one relay to another on this server never arrives.', evidence: { relayA: a.relayed.address, relayB: b.relayed.address } }),
+    );
+  } catch (e) {
+    if (!(e instanceof TurnError)) throw e;
+    state.add(finding('DATA-2', { ...state.scope, status: 'skip', summary: `A second allocation failed (${e.kind === 'error-response' ? `error ${e.code}` : e.kind}).`, evidence: { reason: e.kind, code: e.code ?? null } }));
+  } finally {
+    await clientB?.close();
+  }
+}
