@@ -59,6 +59,7 @@ export const HINTS: readonly HintRow[] = [
   { id: 'NET-1', cause: 'default', hint: `Check that coturn listens on {address} port {port} and the firewall lets it through (${FW}).` },
   { id: 'NET-1', cause: 'refused', hint: 'Nothing listens on {address} port {port}: check coturn `listening-port`/`tls-listening-port`, `listening-ip`, and that `no-udp`/`no-tcp`/`no-tls` are not set for this transport.' },
   { id: 'NET-1', cause: 'filtered', hint: `Packets to {address} port {port} are dropped silently, usually by a firewall or cloud security group: ${FW}.` },
+  { id: 'NET-1', cause: 'unreachable', hint: 'The tester has no route to {address}: check the address in DNS is right and routed (a wrong AAAA or a private address published in public DNS).' },
   // TLS-1
   { id: 'TLS-1', cause: 'default', hint: 'Fix the certificate coturn serves (`cert` = full chain, `pkey` = key) and reload coturn after renewing.' },
   { id: 'TLS-1', cause: 'expired', hint: 'The certificate expired ({notAfter}): renew it and make the renewal hook reload coturn (`cert`/`pkey` point at the renewed files).' },
@@ -78,6 +79,9 @@ export const HINTS: readonly HintRow[] = [
   { id: 'STUN-1', cause: 'no-answer', hint: 'No STUN answer on {address}:{port}: check coturn runs with UDP enabled (no `no-udp`, no `stun-only` mix-up) and 3478/udp is open.' },
   { id: 'STUN-1', cause: 'auth-required', hint: 'coturn requires credentials for STUN Binding: remove `secure-stun` from turnserver.conf (browsers send unauthenticated Binding requests).' },
   { id: 'STUN-1', cause: 'mapped-mismatch', hint: 'The mapped address is not the tester\'s public address: a NAT or proxy between rewrites packets; run coturn on a public address or set `external-ip`.' },
+  { id: 'STUN-1', cause: 'no-mapped-address', hint: 'The Binding answer carries no XOR-MAPPED-ADDRESS: the server is not a standard STUN server or is misconfigured; check it is coturn answering on {port}.' },
+  { id: 'STUN-1', cause: 'not-stun', hint: 'Something other than STUN answers on {address}:{port} (another service owns the port): move it away or point the URI at coturn\'s `listening-port`.' },
+  { id: 'STUN-1', cause: 'error', hint: 'The server answers STUN Binding with an error: check coturn logs, and that `secure-stun` and `stun-only`/`no-stun` are not set.' },
   // STUN-2
   { id: 'STUN-2', cause: 'default', hint: 'Reduce the reflection surface: set coturn `no-rfc5780` and `no-stun-backward-compatibility`.' },
   { id: 'STUN-2', cause: 'rfc5780', hint: 'RFC 5780 NAT-behaviour discovery is on (OTHER-ADDRESS/RESPONSE-ORIGIN): set coturn `no-rfc5780` unless you need it; it enlarges answers used for amplification.' },
@@ -91,6 +95,9 @@ export const HINTS: readonly HintRow[] = [
   { id: 'AUTH-2', cause: 'expired', hint: 'The credentials were already expired: check the homeserver clock (NTP) and `turn_user_lifetime` (a duration; bare numbers are milliseconds).' },
   { id: 'AUTH-2', cause: 'rejected', hint: 'The TURN server rejects these credentials: check `use-auth-secret`/`static-auth-secret` in turnserver.conf match Synapse `turn_shared_secret`, and that `realm` is set.' },
   { id: 'AUTH-2', cause: 'bad-request', hint: 'The server answered 400 to an authenticated Allocate (Pion/LiveKit style rejection): check its shared secret or user list matches the homeserver\'s.' },
+  { id: 'AUTH-2', cause: 'quota', hint: 'coturn refused the allocation for quota (486): raise turnserver.conf `user-quota`/`total-quota` or remove them.' },
+  { id: 'AUTH-2', cause: 'capacity', hint: 'coturn has no free relay port (508): widen `min-port`/`max-port` (e.g. 49152-65535) or check for leaked allocations.' },
+  { id: 'AUTH-2', cause: 'forbidden', hint: 'coturn forbids allocations for this user (403): check `denied-peer-ip`/`allowed-peer-ip`, the user database and any `no-udp-relay`/`no-tcp-relay` setting.' },
   // AUTH-3
   { id: 'AUTH-3', cause: 'default', hint: 'Check the homeserver clock (NTP) and `turn_user_lifetime` in homeserver.yaml.' },
   { id: 'AUTH-3', cause: 'expired', hint: 'The homeserver issues credentials that are already expired: fix its clock (NTP) and `turn_user_lifetime` (a duration; bare numbers are milliseconds).' },
@@ -105,7 +112,7 @@ export const HINTS: readonly HintRow[] = [
   { id: 'AUTH-5', cause: 'stale-realm', hint: 'The server changed realm between requests (437): instances behind one name disagree; give them the same `realm`.' },
   // ALLOC-1
   { id: 'ALLOC-1', cause: 'default', hint: 'Set coturn `external-ip=PUBLIC_IP/PRIVATE_IP` when it runs behind NAT, so relayed addresses are public.' },
-  { id: 'ALLOC-1', cause: 'private-relay', hint: 'The relayed address {relayedAddress} is in {range}: coturn runs behind NAT without `external-ip`; set `external-ip=PUBLIC_IP/PRIVATE_IP` (and `relay-ip=PRIVATE_IP`) in turnserver.conf.' },
+  { id: 'ALLOC-1', cause: 'private-relay', hint: 'The relayed address {relayedAddress} is not public ({range}): coturn runs behind NAT without `external-ip`; set `external-ip=PUBLIC_IP/PRIVATE_IP` (and `relay-ip=PRIVATE_IP`) in turnserver.conf.' },
   // ALLOC-2
   { id: 'ALLOC-2', cause: 'default', hint: 'Give coturn an IPv6 relay address (`relay-ip` with the server\'s IPv6 address, `listening-ip` too) so IPv6-only peers can be reached.' },
   { id: 'ALLOC-2', cause: 'no-ipv6-relay', hint: 'coturn has no IPv6 relay address (440): add the server\'s IPv6 address as `relay-ip` (and `listening-ip`) in turnserver.conf.' },
@@ -120,10 +127,14 @@ export const HINTS: readonly HintRow[] = [
   { id: 'DATA-1', cause: 'inbound-missing', hint: 'Packets to the relayed address never reach coturn: open the relay port range {relayRange}/udp inbound in the firewall or security group (coturn `min-port`/`max-port`), and check `external-ip` maps to this host.' },
   { id: 'DATA-1', cause: 'outbound-missing', hint: 'The relay cannot send to peers: allow outbound UDP from coturn\'s relay ports {relayRange}, and check `denied-peer-ip` does not cover ordinary public addresses.' },
   { id: 'DATA-1', cause: 'both-missing', hint: 'No relayed data in either direction: open the relay range {relayRange}/udp both ways and set `external-ip` correctly (a wrong public IP hands out an address nobody can reach).' },
+  { id: 'DATA-1', cause: 'port-changed', hint: 'A NAT in front of coturn rewrites relay ports, so peers answer the wrong port: forward the relay range {relayRange}/udp 1:1 and set `external-ip`, or run coturn on the public address.' },
+  { id: 'DATA-1', cause: 'permission-denied', hint: 'coturn refused a permission for an ordinary public peer (403): `denied-peer-ip` is too broad; narrow it to private and special ranges.' },
+  { id: 'DATA-1', cause: 'permission-failed', hint: 'CreatePermission failed: check coturn logs for the error and that the allocation was not deleted early (`max-allocate-lifetime`).' },
   // DATA-2
   { id: 'DATA-2', cause: 'default', hint: 'Let the relay reach its own relayed addresses: add `allowed-peer-ip=<the server\'s public IP>` to turnserver.conf.' },
   { id: 'DATA-2', cause: 'self-denied', hint: 'coturn denies permissions to its own relay address (403), so two users both behind TURN cannot talk: add `allowed-peer-ip=<public IP>` (it wins over `denied-peer-ip`).' },
   { id: 'DATA-2', cause: 'silent', hint: 'Relay-to-relay data got lost: the server probably cannot reach its own public IP (hairpin NAT); set `allowed-peer-ip` and check `external-ip`.' },
+  { id: 'DATA-2', cause: 'permission-failed', hint: 'A permission between two relays on this server failed: check coturn logs and `denied-peer-ip`/`allowed-peer-ip`.' },
   // DATA-3
   { id: 'DATA-3', cause: 'default', hint: 'ChannelData over TCP/TLS arrived damaged: update coturn, or check a proxy in front of it is not rewriting the stream.' },
   { id: 'DATA-3', cause: 'corrupted', hint: 'ChannelData framing over a stream transport broke: a TLS/TCP proxy in front of coturn may be buffering or rewriting; connect clients to coturn directly.' },
@@ -137,17 +148,25 @@ export const HINTS: readonly HintRow[] = [
   { id: 'E2E-1', cause: 'default', hint: 'A real WebRTC connection through this relay failed although the TURN checks passed: check `external-ip` and the relay range {relayRange}/udp.' },
   { id: 'E2E-1', cause: 'no-relay-candidate', hint: 'The WebRTC stack got no relay candidate from this URI: check the credentials and that the URI is reachable from clients.' },
   { id: 'E2E-1', cause: 'no-connection', hint: 'ICE found relay candidates but no connection: open the relay range {relayRange}/udp and set `external-ip`.' },
+  { id: 'E2E-1', cause: 'ice-failed', hint: 'ICE failed through this relay: open the relay range {relayRange}/udp and check `external-ip` (a wrong public IP gives candidates nobody can reach).' },
+  { id: 'E2E-1', cause: 'timeout', hint: 'WebRTC did not connect through this relay in time: check the relay range {relayRange}/udp and `external-ip`.' },
+  { id: 'E2E-1', cause: 'no-echo', hint: 'A data channel opened but no data came back: relayed traffic is lost one way; check the relay range {relayRange}/udp both ways.' },
+  { id: 'E2E-1', cause: 'wrong-transport', hint: 'The WebRTC stack fell back to another transport than this URI\'s: the advertised transport does not work for real clients; see NET-1 and DATA-1 for it.' },
+  { id: 'E2E-1', cause: 'not-relayed', hint: 'The test connection did not use the relay, so it says nothing about TURN; run the check from a network where direct paths are blocked.' },
   // ACL-*
   { id: 'ACL-5', cause: 'default', hint: 'The server denied a permission to an ordinary public address: `denied-peer-ip` is too broad; the other ACL results mean nothing until this passes.' },
   { id: 'ACL-5', cause: 'control-denied', hint: 'A permission to the tester\'s own public address was refused: narrow turnserver.conf `denied-peer-ip` so it covers only private and special ranges.' },
   { id: 'ACL-1', cause: 'default', hint: 'The relay can reach the server\'s own loopback (CVE-2020-26262): remove `allow-loopback-peers`, set `no-loopback-peers` on old versions, add `denied-peer-ip=0.0.0.0-0.255.255.255` and `denied-peer-ip=127.0.0.0-127.255.255.255`, and upgrade coturn.' },
   { id: 'ACL-1', cause: 'loopback-allowed', hint: 'Loopback peers are allowed (CVE-2020-26262): remove `allow-loopback-peers`, add `denied-peer-ip=127.0.0.0-127.255.255.255` and `denied-peer-ip=0.0.0.0-0.255.255.255` (and `::1`, `::`), and upgrade to coturn >= 4.5.2.' },
   { id: 'ACL-2', cause: 'default', hint: 'The relay can reach link-local addresses such as the cloud metadata service: add `denied-peer-ip=169.254.0.0-169.254.255.255` and `denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff`.' },
+  { id: 'ACL-2', cause: 'link-local-allowed', hint: 'The relay reaches link-local peers such as the cloud metadata service 169.254.169.254: add `denied-peer-ip=169.254.0.0-169.254.255.255` and `denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff`.' },
   { id: 'ACL-3', cause: 'default', hint: 'The relay can reach private networks (coturn allows RFC 1918 by default): add `denied-peer-ip` lines for 10.0.0.0-10.255.255.255, 172.16.0.0-172.31.255.255, 192.168.0.0-192.168.255.255, 100.64.0.0-100.127.255.255 and fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff.' },
+  { id: 'ACL-3', cause: 'private-allowed', hint: 'The relay reaches private networks (coturn allows RFC 1918 by default): add `denied-peer-ip` lines for 10.0.0.0-10.255.255.255, 172.16.0.0-172.31.255.255, 192.168.0.0-192.168.255.255, 100.64.0.0-100.127.255.255 and fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff.' },
   { id: 'ACL-4', cause: 'default', hint: 'The IPv6 relay reaches IPv4 internals via mapped or NAT64 addresses: add `denied-peer-ip=::ffff:0.0.0.0-::ffff:255.255.255.255` and `denied-peer-ip=64:ff9b::-64:ff9b::ffff:ffff`, and upgrade coturn.' },
   { id: 'ACL-4', cause: 'mapped-allowed', hint: 'IPv4-mapped peers (::ffff:127.0.0.1) bypass the IPv4 deny list: add `denied-peer-ip=::ffff:0.0.0.0-::ffff:255.255.255.255` and upgrade coturn.' },
   { id: 'ACL-4', cause: 'nat64-allowed', hint: 'NAT64 peers (64:ff9b::/96) reach IPv4 internals: add `denied-peer-ip=64:ff9b::-64:ff9b::ffff:ffff`.' },
   { id: 'TCPR-1', cause: 'default', hint: 'RFC 6062 TCP relaying is on, which lets clients open TCP connections anywhere the server reaches: set `no-tcp-relay` in turnserver.conf (WebRTC does not need it).' },
+  { id: 'TCPR-1', cause: 'tcp-relay-enabled', hint: 'RFC 6062 TCP relaying is on: set `no-tcp-relay` in turnserver.conf; browsers never use it and it lets clients open TCP connections from your server.' },
   // SEC-1
   { id: 'SEC-1', cause: 'default', hint: 'Hide the version: set `no-software-attribute` in turnserver.conf (coturn 4.6 name).' },
   { id: 'SEC-1', cause: 'disclosed', hint: 'The server discloses its version ({version}): set `no-software-attribute` in turnserver.conf.' },

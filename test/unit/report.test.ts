@@ -1,6 +1,7 @@
 import { buildReport, redact, toJson, rankProblems } from '../../src/tester/report';
 import { CHECK_IDS } from '../../src/tester/checks';
 import { Secret } from '../../src/tester/secret';
+import type { ReportLike } from '../../src/store/report-shape';
 import { HOSTILE, hostileReport, sampleInput, sampleReport } from '../fixtures/report-sample';
 
 describe('buildReport', () => {
@@ -40,6 +41,10 @@ describe('buildReport', () => {
   });
   it('quality entries keep their shape', () => {
     expect(r.quality[0]).toMatchObject({ uri: 'turn:turn.example.org?transport=tcp', family: 'ipv4', rttMs: { p50: 24, p95: 31 }, jitterMs: 1.2, lossPct: { up: 0, down: 0 }, goodputKbps: 64 });
+  });
+  it('is what the history store reads (ReportLike, checked by tsc)', () => {
+    const like: ReportLike = r;
+    expect(like.checks.length).toBe(r.checks.length);
   });
   it('round-trips through JSON', () => {
     expect(JSON.parse(toJson(r))).toEqual(JSON.parse(JSON.stringify(r)));
