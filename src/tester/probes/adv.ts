@@ -1,6 +1,6 @@
 // ADV-1: lint the advertised URI set before anything is sent. Unparsable URIs
 // become a finding for that URI (never a crash); the rest are planned.
-import { parseIceUri } from '../uri';
+import { parseIceUri, redactUserinfo } from '../uri';
 import type { Finding, IceUri } from '../types';
 import { finding } from './finding';
 
@@ -18,14 +18,15 @@ export function lintUris(raws: string[]): LintResult {
     try {
       uri = parseIceUri(raw);
     } catch (e) {
+      const shown = redactUserinfo(raw.slice(0, 200));
       findings.push(
         finding('ADV-1', {
           status: 'fail',
           severity: 'medium',
           cause: 'unparsable',
-          uri: raw.slice(0, 200),
+          uri: shown,
           summary: `Cannot parse this URI: ${(e as Error).message}`,
-          evidence: { uri: raw.slice(0, 200) },
+          evidence: { uri: shown },
         }),
       );
       continue;
