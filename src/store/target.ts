@@ -1,0 +1,13 @@
+// The identity of "the same target" across runs: a homeserver, or a sorted URI set.
+import type { CredentialSpec } from '../tester/credentials/types';
+
+export function targetKey(spec: CredentialSpec): string {
+  switch (spec.kind) {
+    case 'homeserver': return `hs:${spec.homeserver.replace(/\/+$/, '').toLowerCase()}`;
+    case 'secret':
+    case 'explicit': return `uris:${[...new Set(spec.uris)].sort().join(' ')}`;
+    case 'shared': return spec.credentials.source.homeserver
+      ? `hs:${spec.credentials.source.homeserver.replace(/\/+$/, '').toLowerCase()}`
+      : `uris:${[...new Set(spec.credentials.uris)].sort().join(' ')}`;
+  }
+}
