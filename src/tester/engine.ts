@@ -66,7 +66,7 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   const lint = lintUris(creds.uris);
   findings.push(...lint.findings);
   onProgress({ phase: 'dns', detail: `${lint.uris.length} URI(s)` });
-  const resolved = await Promise.all(lint.uris.map((u) => resolveUri(u, families)));
+  const resolved = await Promise.all(lint.uris.map((u) => resolveUri(u, families, options.lookup)));
   for (const r of resolved) if (r.finding) findings.push(r.finding);
   const targets = planTargets(resolved, families);
   const refused = targets.map((t) => ({ t, v: checkTarget(t.address, guard) })).filter((x) => !x.v.allowed);

@@ -1,6 +1,7 @@
 // Options of one engine run; the CLI flags and the bot config both map onto this.
 import type { CheckId } from './checks';
 import type { CredentialSpec } from './credentials/types';
+import type { Lookup } from './probes/dns';
 
 export type FamilyOption = 'ipv4' | 'ipv6' | 'both';
 export type QualityProfile = 'off' | 'audio' | 'video';
@@ -21,6 +22,8 @@ export interface CheckOptions {
   timeoutMs: number;
   /** Run the in-process WebRTC check (E2E-1). */
   e2e: boolean;
+  /** Lab use: answer A/AAAA lookups for URI host names (scenario names in network namespaces); default: DNS. */
+  lookup?: Lookup;
 }
 
 export const DEFAULT_CHECK_OPTIONS: Omit<CheckOptions, 'credentials'> = {
