@@ -47,19 +47,7 @@ export async function runWeriftPair(input: PairInput): Promise<PairOutcome> {
   const timer = setTimeout(() => fail('timeout', { deadlineMs: input.deadlineMs }), input.deadlineMs);
 
   const run = async () => {
-    const scheme = input.transport === 'tls' ? 'turns' : 'turn';
-    const urlTransport = input.transport === 'udp' ? 'udp' : 'tcp';
-    const config = {
-      iceServers: [
-        { urls: `${scheme}:${hostPort(input.address, input.port)}?transport=${urlTransport}`, username: input.username, credential: input.password.reveal() },
-        { urls: `stun:${hostPort(input.address, input.port)}` },
-      ],
-      iceTransportPolicy: 'relay' as const,
-      turnTlsOptions:
-        input.transport === 'tls'
-          ? { ...(input.ca ? { ca: input.ca } : {}), ...(input.servername ? { servername: input.servername } : {}) }
-          : undefined,
-    };
+    const config = weriftConfig(input);
     const a = new RTCPeerConnection(config);
     const b = new RTCPeerConnection(config);
     peers.push(a, b);
@@ -121,7 +109,24 @@ export async function runWeriftPair(input: PairInput): Promise<PairOutcome> {
   }
 }
 
-interface Selected {
+/** relay-only configuration for one peer; the only ICE servers werift will know. */
+export function weriftConfig(input: Omit<PairInput, 'deadlineMs'>) {
+  const scheme = input.transport === 'tls' ? 'turns' : 'turn';
+  const urlTransport = input.transport === 'udp' ? 'udp' : 'tcp';
+  return {
+    iceServers: [
+      { urls: `${scheme}:${hostPort(input.address, input.port)}?transport=${urlTransport}`, username: input.username, credential: input.password.reveal() },
+      { urls: `stun:${hostPort(input.address, input.port)}` },
+    ],
+    iceTransportPolicy: 'relay' as const,
+    turnTlsOptions:
+      input.transport === 'tls'
+        ? { ...(input.ca ? { ca: input.ca } : {}), ...(input.servername ? { servername: input.servername } : {}) }
+        : undefined,
+  };
+}
+
+export interface Selected {
   local: CandidateInfo;
   remote: CandidateInfo;
   iceRttMs: number | null;
@@ -129,7 +134,7 @@ interface Selected {
 
 // werift keeps the nominated pair on the ICE connection; its protocol tells
 // which TURN transport carries the local relay candidate.
-function selected(pc: RTCPeerConnection): Selected | null {
+export function selected(pc: RTCPeerConnection): Selected | null {
   const conn = (pc as unknown as { iceTransports?: Array<{ connection?: any }> }).iceTransports?.[0]?.connection;
   const pair = conn?.nominated ?? conn?.candidatePairs?.find((p: any) => p.nominated);
   if (!pair) return null;
@@ -151,7 +156,7 @@ function candidateInfo(c: any, relayProtocol: Transport | null): CandidateInfo {
   };
 }
 
-function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+export function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let t: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((r) => {
     t = setTimeout(() => r(undefined), ms);
