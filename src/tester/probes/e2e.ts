@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import type { Secret } from '../secret';
 import type { Family, Finding, IceUri, Severity, Status } from '../types';
-import { E2E_HINTS } from './e2e/hints';
+import { hintFor } from '../hints';
 import { runNdcPair, ndcSupports } from './e2e/ndc-pair';
 import type { E2ECause, PairInput, PairOutcome } from './e2e/outcome';
 import { runWeriftPair, weriftSupports } from './e2e/werift-pair';
@@ -163,6 +163,6 @@ function finding(base: Base, status: Status, cause: E2ECause | undefined, summar
     summary,
     evidence,
     ...(cause ? { cause } : {}),
-    hint: status === 'fail' || status === 'warn' ? (cause ? E2E_HINTS[cause] ?? null : null) : null,
+    hint: status === 'fail' || status === 'warn' ? hintFor('E2E-1', cause, evidence) : null,
   };
 }
