@@ -91,7 +91,7 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   for (const c of RUN_CHECKS) findings.push(...(await c(ctx, states, resolved)));
   for (const r of resolved) for (const s of states) if (s.target.uri === r.uri) s.result.timingsMs.dns = r.dnsMs;
   onProgress({ phase: 'done' });
-  return finish(states);
+  return finish(states, states.flatMap((s) => (s.quality ? [s.quality] : [])));
 }
 
 function sourceOf(options: CheckOptions): { kind: CheckOptions['credentials']['kind']; homeserver?: string } {

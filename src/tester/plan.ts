@@ -5,6 +5,9 @@ import type { Family, Target } from './types';
 
 export const MAX_CONCURRENT_ALLOCATIONS = 3;
 
+/** Releases every permit still held; keep(n) gives back all but n. Idempotent. */
+export type Release = (() => void) & { keep(n: number): void };
+
 /** Counting semaphore; acquire(n) takes n permits at once (DATA-2 holds two allocations). */
 export class Semaphore {
   #free: number;
@@ -12,20 +15,29 @@ export class Semaphore {
   constructor(readonly size: number) {
     this.#free = size;
   }
-  async acquire(n = 1): Promise<() => void> {
+  async acquire(n = 1): Promise<Release> {
     const need = Math.min(n, this.size);
     if (this.#free >= need && this.#waiters.length === 0) {
       this.#free -= need;
     } else {
       await new Promise<void>((go) => this.#waiters.push({ n: need, go }));
     }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#free += need;
+    let held = need;
+    const release = (() => {
+      if (held === 0) return;
+      this.#free += held;
+      held = 0;
+      this.#pump();
+    }) as Release;
+    // Give back all but `keep` permits (e.g. after DATA-2 closed its second allocation).
+    release.keep = (keep: number) => {
+      const back = held - Math.max(0, Math.min(held, keep));
+      if (back <= 0) return;
+      held -= back;
+      this.#free += back;
       this.#pump();
     };
+    return release;
   }
   #pump(): void {
     while (this.#waiters.length > 0 && this.#free >= this.#waiters[0].n) {

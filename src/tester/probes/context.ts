@@ -7,7 +7,7 @@ import { checkTarget } from '../guard';
 import type { CheckOptions } from '../options';
 import { Deadline, MAX_CONCURRENT_ALLOCATIONS, Semaphore } from '../plan';
 import type { TurnClientOptions } from '../turn';
-import type { Family, Finding, Target, TargetResult } from '../types';
+import type { Family, Finding, QualityResult, Target, TargetResult } from '../types';
 
 export class RunContext {
   readonly deadline: Deadline;
@@ -73,6 +73,8 @@ export class TargetState {
   readonly result: TargetResult;
   /** The first gate that failed; later checks are skipped with this reason. */
   blockedBy: { id: string; summary: string } | null = null;
+  /** QUAL-1's numbers, when a window ran (the report's quality[]). */
+  quality?: QualityResult;
 
   constructor(readonly target: Target) {
     this.result = {

@@ -7,11 +7,13 @@ import { TurnError, type AllocateResult, type TurnClient } from '../turn';
 import type { Target } from '../types';
 import { judgeRelayedAddress } from './alloc';
 import { allocate, openRelay } from './auth';
+import type { Release } from '../plan';
 import { RunContext, TargetState } from './context';
 import { relayBothWays, relayToRelay } from './data';
 import { runE2E } from './e2e';
 import { skipped } from './finding';
 import { binding, connect } from './net';
+import { measureQuality } from './quality';
 
 /** A check that runs on a live allocation (the client holds it until all are done). */
 export interface RelayStep {
@@ -25,6 +27,8 @@ export const RELAY_STEPS: RelayStep[] = [
   { ids: ['ALLOC-1'], allocations: 1, run: async (ctx, state, _c, a) => judgeRelayedAddress(ctx, state, a) },
   { ids: ['DATA-1'], allocations: 1, run: relayBothWays },
   { ids: ['DATA-2'], allocations: 2, run: (ctx, state, c, a) => relayToRelay(ctx, state, a, c) },
+  // Last, so DATA-2's second permit is given back before the long window.
+  { ids: ['QUAL-1'], allocations: 1, run: (ctx, state, c, a) => measureQuality(ctx, state, c, a) },
 ];
 
 /** Checks that need a TURN allocation (skipped for stun: URIs and after a failed gate). */
@@ -43,7 +47,7 @@ export async function probeTarget(ctx: RunContext, target: Target): Promise<Targ
   const state = new TargetState(target);
   const isTurn = target.uri.scheme !== 'stun';
   let client: TurnClient | null = null;
-  let release: (() => void) | null = null;
+  let release: Release | null = null;
   try {
     client = await connect(ctx, state);
     if (!client) return state;
@@ -55,9 +59,11 @@ export async function probeTarget(ctx: RunContext, target: Target): Promise<Targ
     client = await openRelay(ctx, state, client);
     const alloc = await allocate(ctx, state, client);
     if (!alloc) return state;
-    for (const step of RELAY_STEPS) {
+    const steps = RELAY_STEPS.filter((s) => s.ids.some((id) => wanted(ctx, id)));
+    for (const [i, step] of steps.entries()) {
       if (state.blockedBy) break;
-      if (!step.ids.some((id) => wanted(ctx, id))) continue;
+      // Hold only the permits the remaining steps need (QUAL-1's window must not keep DATA-2's).
+      release.keep(Math.max(...steps.slice(i).map((s) => s.allocations)));
       await step.run(ctx, state, client, alloc);
     }
     const ok = (id: CheckId) => state.findings.some((f) => f.id === id && f.status === 'pass');
