@@ -110,6 +110,7 @@ export const HINTS: readonly HintRow[] = [
   { id: 'AUTH-5', cause: 'default', hint: 'Set coturn `realm` explicitly (e.g. your TURN host name) so every listener uses the same realm.' },
   { id: 'AUTH-5', cause: 'realm-mismatch', hint: 'The realm differs from the expected one: set turnserver.conf `realm` to the same value on every coturn instance behind {host}.' },
   { id: 'AUTH-5', cause: 'stale-realm', hint: 'The server changed realm between requests (437): instances behind one name disagree; give them the same `realm`.' },
+  { id: 'AUTH-5', cause: 'inconsistent', hint: 'The addresses of {host} announce different realms: set the same turnserver.conf `realm` on every coturn instance (and listener) behind that name.' },
   // ALLOC-1
   { id: 'ALLOC-1', cause: 'default', hint: 'Set coturn `external-ip=PUBLIC_IP/PRIVATE_IP` when it runs behind NAT, so relayed addresses are public.' },
   { id: 'ALLOC-1', cause: 'private-relay', hint: 'The relayed address {relayedAddress} is not public ({range}): coturn runs behind NAT without `external-ip`; set `external-ip=PUBLIC_IP/PRIVATE_IP` (and `relay-ip=PRIVATE_IP`) in turnserver.conf.' },
@@ -138,6 +139,8 @@ export const HINTS: readonly HintRow[] = [
   // DATA-3
   { id: 'DATA-3', cause: 'default', hint: 'ChannelData over TCP/TLS arrived damaged: update coturn, or check a proxy in front of it is not rewriting the stream.' },
   { id: 'DATA-3', cause: 'corrupted', hint: 'ChannelData framing over a stream transport broke: a TLS/TCP proxy in front of coturn may be buffering or rewriting; connect clients to coturn directly.' },
+  { id: 'DATA-3', cause: 'lost', hint: 'ChannelData over TCP/TLS never arrives although Send/Data works: a proxy in front of coturn may drop non-STUN frames; connect clients to coturn directly or update coturn.' },
+  { id: 'DATA-3', cause: 'bind-failed', hint: 'ChannelBind to an ordinary peer failed: check coturn logs and that `denied-peer-ip` does not cover public addresses (browsers use channels for all media).' },
   // QUAL-1
   { id: 'QUAL-1', cause: 'default', hint: 'Path quality is poor: check the server\'s network load and bandwidth limits (`max-bps`, `bps-capacity`).' },
   { id: 'QUAL-1', cause: 'high-rtt', hint: 'Round trips through the relay are slow: host TURN closer to your users, or check the server is not CPU-bound.' },

@@ -22,6 +22,8 @@ export interface CheckOptions {
   timeoutMs: number;
   /** Run the in-process WebRTC check (E2E-1). */
   e2e: boolean;
+  /** The realm the TURN servers should announce (AUTH-5 warns when it differs); unset: the realm is only reported. */
+  expectedRealm?: string;
   /** Lab use: answer A/AAAA lookups for URI host names (scenario names in network namespaces); default: DNS. */
   lookup?: Lookup;
 }

@@ -7,6 +7,9 @@ import type { Family, Finding } from '../types';
 import type { RunContext, TargetState } from './context';
 import type { Resolved } from './dns';
 import { finding } from './finding';
+import { realmCheck } from './realm';
+import { softwareCheck } from './sec';
+import { uriChecks } from './uri-checks';
 
 export type RunCheck = (ctx: RunContext, states: TargetState[], resolved: Resolved[]) => Promise<Finding[]>;
 
@@ -79,4 +82,5 @@ const secretAgreement: RunCheck = async (ctx) => {
   ];
 };
 
-export const RUN_CHECKS: RunCheck[] = [silentFamilies, transportMatrix, secretAgreement];
+// softwareCheck last: the once-per-URI checks may still see SOFTWARE.
+export const RUN_CHECKS: RunCheck[] = [silentFamilies, transportMatrix, secretAgreement, uriChecks, realmCheck, softwareCheck];

@@ -13,6 +13,9 @@ import { relayBothWays, relayToRelay } from './data';
 import { runE2E } from './e2e';
 import { skipped } from './finding';
 import { binding, connect } from './net';
+import { aclStep } from './acl';
+import { channelDataStep } from './channel';
+import { amplificationStep } from './stun2';
 import { measureQuality } from './quality';
 
 /** A check that runs on a live allocation (the client holds it until all are done). */
@@ -24,9 +27,12 @@ export interface RelayStep {
 }
 
 export const RELAY_STEPS: RelayStep[] = [
+  // Security first: the ACL probes only need a live allocation, not working data, so a broken data path must not hide them.
+  { ids: ['ACL-5', 'ACL-1', 'ACL-2', 'ACL-3'], allocations: 1, run: aclStep },
   { ids: ['ALLOC-1'], allocations: 1, run: async (ctx, state, _c, a) => judgeRelayedAddress(ctx, state, a) },
   { ids: ['DATA-1'], allocations: 1, run: relayBothWays },
   { ids: ['DATA-2'], allocations: 2, run: (ctx, state, c, a) => relayToRelay(ctx, state, a, c) },
+  { ids: ['DATA-3'], allocations: 1, run: channelDataStep },
   // Last, so DATA-2's second permit is given back before the long window.
   { ids: ['QUAL-1'], allocations: 1, run: (ctx, state, c, a) => measureQuality(ctx, state, c, a) },
 ];
@@ -51,7 +57,8 @@ export async function probeTarget(ctx: RunContext, target: Target): Promise<Targ
   try {
     client = await connect(ctx, state);
     if (!client) return state;
-    await binding(ctx, state, client);
+    const bound = await binding(ctx, state, client);
+    if (wanted(ctx, 'STUN-2')) amplificationStep(state, bound);
     if (!isTurn || state.blockedBy) return state;
 
     const need = Math.max(...RELAY_STEPS.filter((s) => s.ids.some((id) => wanted(ctx, id))).map((s) => s.allocations), 1);

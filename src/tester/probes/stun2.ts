@@ -1,0 +1,70 @@
+// STUN-2: the amplification surface of unauthenticated Binding over UDP (the
+// only transport where a spoofed source makes reflection possible). Judged
+// from the Binding that STUN-1 already made (a bare 20-byte request).
+import { ATTR } from '../stun';
+import type { BindingResult } from '../turn';
+import type { Finding } from '../types';
+import type { TargetState } from './context';
+import { finding } from './finding';
+
+/** CHECKS.md: warn when the answer is more than 3x the request. */
+export const MAX_RATIO = 3;
+
+/** Attributes an admin can switch off, and the coturn setting that does it. */
+const AVOIDABLE: readonly { type: number; name: string; setting: string }[] = [
+  { type: ATTR.OTHER_ADDRESS, name: 'OTHER-ADDRESS', setting: 'no-rfc5780' },
+  { type: ATTR.SOFTWARE, name: 'SOFTWARE', setting: 'no-software-attribute' },
+  { type: ATTR.MAPPED_ADDRESS, name: 'MAPPED-ADDRESS', setting: 'no-stun-backward-compatibility' },
+];
+
+export interface AmplificationInput {
+  requestSize: number;
+  responseSize: number;
+  /** Attribute types in the response. */
+  attributes: number[];
+}
+
+/**
+ * Pure judgement. RESPONSE-ORIGIN alone is not held against the server:
+ * coturn 4.6 sends it even with `no-rfc5780`, so no setting removes it and
+ * a warning would accuse the admin of something they cannot change.
+ */
+export function judgeAmplification(input: AmplificationInput, scope: { uri: string; family: Finding['family'] }): Finding {
+  const ratio = input.requestSize > 0 ? Math.round((input.responseSize / input.requestSize) * 10) / 10 : 0;
+  const present = AVOIDABLE.filter((a) => input.attributes.includes(a.type));
+  const evidence = {
+    requestSize: input.requestSize,
+    responseSize: input.responseSize,
+    ratio,
+    otherAddress: input.attributes.includes(ATTR.OTHER_ADDRESS),
+    responseOrigin: input.attributes.includes(ATTR.RESPONSE_ORIGIN),
+    avoidable: present.map((a) => a.name),
+  };
+  if (evidence.otherAddress) {
+    return finding('STUN-2', {
+      ...scope,
+      status: 'warn',
+      severity: 'low',
+      cause: 'rfc5780',
+      summary: `RFC 5780 is on (OTHER-ADDRESS in Binding answers); answers are ${ratio}x the request.`,
+      evidence,
+    });
+  }
+  if (ratio > MAX_RATIO && present.length > 0) {
+    return finding('STUN-2', {
+      ...scope,
+      status: 'warn',
+      severity: 'low',
+      cause: 'amplification',
+      summary: `Unauthenticated Binding answers are ${ratio}x the request (${input.responseSize} vs ${input.requestSize} bytes), padded by ${present.map((a) => a.name).join(', ')} (${present.map((a) => `\`${a.setting}\``).join(', ')}).`,
+      evidence,
+    });
+  }
+  return finding('STUN-2', { ...scope, status: 'pass', summary: `Binding answers are ${ratio}x the request, with nothing avoidable in them.`, evidence });
+}
+
+/** Hook for the target probe: judge the Binding STUN-1 made (UDP only). */
+export function amplificationStep(state: TargetState, b: BindingResult | null): void {
+  if (!b || state.target.uri.transport !== 'udp') return;
+  state.add(judgeAmplification({ requestSize: b.requestSize, responseSize: b.responseSize, attributes: b.response.attributes.map((a) => a.type) }, state.scope));
+}
