@@ -86,6 +86,7 @@ export const HINTS: readonly HintRow[] = [
   { id: 'STUN-2', cause: 'default', hint: 'Reduce the reflection surface: set coturn `no-rfc5780` and `no-stun-backward-compatibility`.' },
   { id: 'STUN-2', cause: 'rfc5780', hint: 'RFC 5780 NAT-behaviour discovery is on (OTHER-ADDRESS/RESPONSE-ORIGIN): set coturn `no-rfc5780` unless you need it; it enlarges answers used for amplification.' },
   { id: 'STUN-2', cause: 'amplification', hint: 'Unauthenticated answers are much larger than requests: set coturn `no-rfc5780`, `no-software-attribute` and `no-stun-backward-compatibility`.' },
+  { id: 'STUN-2', cause: 'response-origin', hint: 'coturn adds RESPONSE-ORIGIN to every Binding answer even without RFC 5780: set `response-origin-only-with-rfc5780` (and `no-rfc5780`) in turnserver.conf.' },
   // AUTH-1
   { id: 'AUTH-1', cause: 'default', hint: 'coturn relays without credentials: remove `no-auth`, set `use-auth-secret` with `static-auth-secret` (or `lt-cred-mech` with users).' },
   { id: 'AUTH-1', cause: 'open-relay', hint: 'This is an open relay anyone can abuse: remove `no-auth` from turnserver.conf and set `use-auth-secret` + `static-auth-secret` (the same value as Synapse `turn_shared_secret`).' },

@@ -15,6 +15,7 @@ const AVOIDABLE: readonly { type: number; name: string; setting: string }[] = [
   { type: ATTR.OTHER_ADDRESS, name: 'OTHER-ADDRESS', setting: 'no-rfc5780' },
   { type: ATTR.SOFTWARE, name: 'SOFTWARE', setting: 'no-software-attribute' },
   { type: ATTR.MAPPED_ADDRESS, name: 'MAPPED-ADDRESS', setting: 'no-stun-backward-compatibility' },
+  { type: ATTR.RESPONSE_ORIGIN, name: 'RESPONSE-ORIGIN', setting: 'response-origin-only-with-rfc5780' },
 ];
 
 export interface AmplificationInput {
@@ -25,9 +26,9 @@ export interface AmplificationInput {
 }
 
 /**
- * Pure judgement. RESPONSE-ORIGIN alone is not held against the server:
- * coturn 4.6 sends it even with `no-rfc5780`, so no setting removes it and
- * a warning would accuse the admin of something they cannot change.
+ * Pure judgement. Every attribute held against the server has a setting that
+ * removes it (coturn 4.6 sends RESPONSE-ORIGIN even with `no-rfc5780`; only
+ * `response-origin-only-with-rfc5780` stops it), and the hint names it.
  */
 export function judgeAmplification(input: AmplificationInput, scope: { uri: string; family: Finding['family'] }): Finding {
   const ratio = input.requestSize > 0 ? Math.round((input.responseSize / input.requestSize) * 10) / 10 : 0;
@@ -47,6 +48,16 @@ export function judgeAmplification(input: AmplificationInput, scope: { uri: stri
       severity: 'low',
       cause: 'rfc5780',
       summary: `RFC 5780 is on (OTHER-ADDRESS in Binding answers); answers are ${ratio}x the request.`,
+      evidence,
+    });
+  }
+  if (evidence.responseOrigin) {
+    return finding('STUN-2', {
+      ...scope,
+      status: 'warn',
+      severity: 'low',
+      cause: 'response-origin',
+      summary: `Binding answers carry RESPONSE-ORIGIN without RFC 5780 (${ratio}x the request).`,
       evidence,
     });
   }
