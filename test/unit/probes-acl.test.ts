@@ -54,6 +54,9 @@ describe('ACL judgement', () => {
     expect(judgeControl(accepted('198.51.100.7'), scope, v4).status).toBe('pass');
     expect(judgeControl(denied('198.51.100.7'), scope, v4)).toMatchObject({ status: 'warn', cause: 'control-denied' });
     expect(judgeControl(null, scope, v6).status).toBe('skip');
+    // A tester on a private address (a bot beside coturn): a denial is right, not an accusation.
+    expect(judgeControl(denied('10.1.2.3'), scope, v4, false)).toMatchObject({ status: 'skip', evidence: { reason: 'own-address-private' } });
+    expect(judgeControl(accepted('10.1.2.3'), scope, v4, false).status).toBe('pass');
     expect(judgeControl({ address: 'x', outcome: 'no-answer', error: 'timeout' }, scope, v4).status).toBe('skip');
   });
 });

@@ -4,6 +4,7 @@
 // nothing is ever sent to the addresses asked about, and the allocation is
 // deleted by whoever owns the client.
 import type { CheckId } from '../checks';
+import { isPublicRelayAddress } from '../guard';
 import type { TransportAddress } from '../stun';
 import { TurnError, type AllocateResult, type TurnClient } from '../turn';
 import type { Family, Finding, Severity } from '../types';
@@ -85,14 +86,27 @@ export function judgeAcl(id: AclId, outcomes: PermissionOutcome[], scope: Scope,
   return finding(id, { ...scope, status: 'pass', summary: `${on} denies ${outcomes.map((o) => o.address).join(', ')}.`, evidence });
 }
 
-/** ACL-5 from the control outcome; null control = we know no address of ours in that family. */
-export function judgeControl(control: PermissionOutcome | null, scope: Scope, relay: { family: Family; label: string }): Finding {
+/**
+ * ACL-5 from the control outcome; null control = we know no address of ours
+ * in that family. `ownIsPublic` false: the tester itself sits on a private or
+ * loopback address (a bot next to coturn), which a hardened server rightly
+ * refuses, so a denial there is no accusation, only an unusable control.
+ */
+export function judgeControl(control: PermissionOutcome | null, scope: Scope, relay: { family: Family; label: string }, ownIsPublic = true): Finding {
   if (!control) {
     return finding('ACL-5', { ...scope, status: 'skip', summary: `${relay.label}: the tester has no ${relay.family === 'ipv6' ? 'IPv6' : 'IPv4'} address to use as the positive control.`, evidence: { reason: 'no-own-address', relayFamily: relay.family } });
   }
   const evidence = { relayFamily: relay.family, control: control.address, result: describeOutcome(control) };
   if (control.outcome === 'accepted') {
     return finding('ACL-5', { ...scope, status: 'pass', summary: `${relay.label} accepts a permission for the tester's own address (the ACL results below are meaningful).`, evidence });
+  }
+  if (control.outcome === 'denied' && !ownIsPublic) {
+    return finding('ACL-5', {
+      ...scope,
+      status: 'skip',
+      summary: `${relay.label} refuses the tester's own address ${control.address}, which is not public (rightly so): run the check from a public address to judge the ACLs.`,
+      evidence: { ...evidence, reason: 'own-address-private' },
+    });
   }
   if (control.outcome === 'denied') {
     return finding('ACL-5', {
@@ -127,7 +141,7 @@ export async function auditRelay(ctx: RunContext, client: TurnClient, a: Allocat
   if (checks.length === 0 && !wantedIn(ctx, 'ACL-5')) return [];
   const ours = await ownAddressFor(ctx, a.relayed, a.mapped);
   const control = ours ? await tryPermission(client, ours) : null;
-  const controlFinding = judgeControl(control, scope, relay);
+  const controlFinding = judgeControl(control, scope, relay, ours ? isPublicRelayAddress(ours, ctx.options.assumePublic) : true);
   const out: Finding[] = wantedIn(ctx, 'ACL-5') ? [controlFinding] : [];
   if (controlFinding.status !== 'pass') {
     const why = `not judged: the positive control (ACL-5) did not pass on ${label.toLowerCase()}`;
