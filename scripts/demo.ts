@@ -1,0 +1,314 @@
+// `npm run demo`: the product on one machine, on loopback only.
+//
+// Starts a lab coturn (UDP, TCP, TLS), a Synapse whose turn_uris and
+// turn_shared_secret point at it, and the bot (src/main.ts) with a generated
+// config; registers an admin user, creates an admin room with the bot in it,
+// sends `!voiptest`, prints the report, and prints how to log in with a Matrix
+// client to see it. Runs until Ctrl-C, which stops everything it started (by
+// PID). Every run uses a fresh data directory (removed at the end unless
+// --keep), so running it twice just works.
+//
+//   tsx scripts/demo.ts [--once] [--keep] [--port N] [--quality off|audio|video] [--timeout-ms N]
+//     --once      exit after printing the report (tests, CI); exit 1 if no report came
+//     --keep      keep the data directory (configs, logs, SQLite history)
+//     --port N    Synapse client port (default: a free one)
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { startCoturn, startSynapse, spawnGuarded, tail, type CoturnLab, type Guarded, type SynapseLab } from './lab';
+
+const ROOT = resolve(__dirname, '..');
+
+export interface DemoArgs {
+  once: boolean;
+  keep: boolean;
+  port?: number;
+  quality: 'off' | 'audio' | 'video';
+  timeoutMs: number;
+}
+
+export function parseDemoArgs(argv: string[]): DemoArgs {
+  const a: DemoArgs = { once: false, keep: false, quality: 'audio', timeoutMs: 120_000 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${k} needs a value`);
+      return v;
+    };
+    if (k === '--once') a.once = true;
+    else if (k === '--keep') a.keep = true;
+    else if (k === '--port') {
+      const p = Number(val());
+      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error('--port must be 1..65535');
+      a.port = p;
+    } else if (k === '--quality') {
+      const q = val();
+      if (q !== 'off' && q !== 'audio' && q !== 'video') throw new Error('--quality must be off, audio or video');
+      a.quality = q;
+    } else if (k === '--timeout-ms') {
+      const t = Number(val());
+      if (!Number.isInteger(t) || t < 5000) throw new Error('--timeout-ms must be an integer >= 5000');
+      a.timeoutMs = t;
+    } else if (k === '--help' || k === '-h') {
+      process.stdout.write('usage: npm run demo -- [--once] [--keep] [--port N] [--quality off|audio|video] [--timeout-ms N]\n');
+      process.exit(0);
+    } else throw new Error(`unknown option ${k} (see --help)`);
+  }
+  return a;
+}
+
+const say = (s: string) => process.stderr.write(`demo: ${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A production-like coturn hardening (what the README recommends), so the
+ * demo report shows the one finding a loopback lab cannot avoid: the relay
+ * must reach 127.0.0.1 (allow-loopback-peers) for the tester's own peers, and
+ * the bot rightly calls that unsafe (ACL-1).
+ */
+export const DEMO_COTURN_HARDENING = [
+  'no-tcp-relay',
+  'no-software-attribute',
+  'response-origin-only-with-rfc5780',
+  'denied-peer-ip=0.0.0.0-0.255.255.255',
+  'denied-peer-ip=10.0.0.0-10.255.255.255',
+  'denied-peer-ip=100.64.0.0-100.127.255.255',
+  'denied-peer-ip=169.254.0.0-169.254.255.255',
+  'denied-peer-ip=172.16.0.0-172.31.255.255',
+  'denied-peer-ip=192.168.0.0-192.168.255.255',
+  'denied-peer-ip=fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+  'denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+  'denied-peer-ip=::ffff:0.0.0.0-::ffff:255.255.255.255',
+  'denied-peer-ip=64:ff9b::-64:ff9b::ffff:ffff',
+];
+
+class DemoError extends Error {
+  override name = 'DemoError';
+}
+
+/** A tiny Matrix client-server API caller for the demo admin (fetch, deadlines, typed errors). */
+function api(base: string, token: string) {
+  return async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new DemoError(`${method} ${path.split('?')[0]} -> HTTP ${res.status} ${text.slice(0, 200)}`);
+    return (text ? JSON.parse(text) : {}) as T;
+  };
+}
+
+interface Ev {
+  event_id: string;
+  sender: string;
+  type: string;
+  origin_server_ts: number;
+  content: { msgtype?: string; body?: string; 'm.relates_to'?: { 'm.in_reply_to'?: { event_id?: string } } };
+}
+
+async function main(): Promise<number> {
+  const args = parseDemoArgs(process.argv.slice(2));
+  const parent = process.env.MXV_DEMO_DIR ?? tmpdir();
+  await mkdir(parent, { recursive: true });
+  const dir = await mkdtemp(join(parent, 'mxv-demo-'));
+  let coturn: CoturnLab | null = null;
+  let synapse: SynapseLab | null = null;
+  let bot: Guarded | null = null;
+  let stopping: Promise<void> | null = null;
+  const botLog = join(dir, 'bot.log');
+
+  // The lab's children, timers and watchdogs are all unref'd: without a ref'd
+  // handle Node would exit mid-shutdown (skipping the cleanup) when nothing
+  // else is pending.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const stopAll = (): Promise<void> => {
+    stopping ??= (async () => {
+      say('stopping the bot, Synapse and coturn');
+      await bot?.stop(8000).catch(() => undefined);
+      await synapse?.stop().catch(() => undefined);
+      await coturn?.stop().catch(() => undefined);
+      if (!args.keep) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      else say(`kept ${dir}`);
+      clearInterval(keepAlive);
+    })();
+    return stopping;
+  };
+  let interrupted = false;
+  const onSignal = (sig: string) => {
+    if (interrupted) {
+      say('second interrupt: exiting now (children are killed by their guards)');
+      process.exit(130);
+    }
+    interrupted = true;
+    say(`${sig}: shutting down`);
+    void stopAll().then(() => process.exit(0));
+  };
+  // Piped into `head`: a closed stdout must not skip the cleanup.
+  process.stdout.on('error', () => undefined);
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    say(`data directory ${dir}`);
+    say('starting coturn (UDP, TCP and TLS on loopback)');
+    coturn = await startCoturn({ tls: true, baseDir: dir, realm: 'demo.localhost', keepDir: args.keep, noRfc5780: true, extra: DEMO_COTURN_HARDENING });
+    const u = coturn.uris('127.0.0.1');
+    const turnUris = [u.turnUdp, u.turnTcp, ...(u.turns ? [u.turns] : []), `turn:[::1]:${coturn.port}?transport=udp`];
+    const caFile = join(dir, 'coturn-ca.pem');
+    await writeFile(caFile, coturn.caPem ?? '');
+
+    say('starting Synapse (turn_uris + turn_shared_secret -> that coturn); a cold start takes ~10 s');
+    synapse = await startSynapse({
+      turnUris,
+      turnSharedSecret: coturn.secret,
+      turnUserLifetime: '1h',
+      baseDir: dir,
+      port: args.port,
+      keepDir: args.keep,
+    });
+
+    const adminPassword = randomBytes(9).toString('base64url');
+    const admin = await synapse.registerUser('admin', adminPassword, true);
+    const botUser = await synapse.registerUser('voiptest', randomBytes(18).toString('base64url'));
+    const as = api(synapse.url, admin.accessToken.reveal());
+
+    // The room exists before the bot starts, so the config can name it as the
+    // admin room; the bot accepts the pending invite on its first sync.
+    const { room_id: roomId } = await as<{ room_id: string }>('POST', '/_matrix/client/v3/createRoom', {
+      preset: 'private_chat',
+      name: 'VoIP admin room (demo)',
+      // An alias names the room in the config: newer room versions have ids without ':server'.
+      room_alias_name: 'voip-admin',
+      topic: 'mx-voiptest demo: type !voiptest',
+      invite: [botUser.userId],
+    });
+
+    const config = {
+      homeserver: { url: synapse.url, userId: botUser.userId, deviceId: botUser.deviceId },
+      dataDir: join(dir, 'bot-data'),
+      admins: [admin.userId],
+      adminRooms: [`#voip-admin:${synapse.serverName}`],
+      invites: { users: [admin.userId] },
+      limits: { userCooldownSeconds: 5, roomCooldownSeconds: 5 },
+      schedule: { enabled: true, cron: '0 8 * * *', timezone: 'UTC' },
+      engine: {
+        // Loopback lab: targets and relays are 127.0.0.1/::1, which a real
+        // deployment would refuse (see README, security notes).
+        allowPrivate: true,
+        assumePublic: ['127.0.0.0/8', '::1/128'],
+        ca: [caFile],
+        quality: args.quality,
+      },
+      logging: { level: 'info', format: 'text' },
+    };
+    const configFile = join(dir, 'bot.yaml');
+    await writeFile(configFile, `# Generated by scripts/demo.ts; the access token is passed in MXV_ACCESS_TOKEN.\n${stringify(config)}`, { mode: 0o600 });
+
+    say('starting the bot');
+    // One process (node with the tsx loader), not the tsx CLI wrapper: the PID
+    // we stop is the bot itself, so nothing outlives the demo.
+    bot = spawnGuarded(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), '--config', configFile], {
+      cwd: ROOT,
+      logFile: botLog,
+      env: { ...process.env, MXV_ACCESS_TOKEN: botUser.accessToken.reveal(), MXV_CONFIG: '' },
+    });
+    const botTail = () => {
+      try {
+        return tail(readFileSync(botLog, 'utf8'), 25);
+      } catch {
+        return '(no bot log)';
+      }
+    };
+
+    // Wait for the bot to join the room.
+    const joinDeadline = Date.now() + 60_000;
+    for (;;) {
+      if (!bot.alive) throw new DemoError(`the bot exited during start-up\n--- bot log ---\n${botTail()}`);
+      const m = await as<{ joined: Record<string, unknown> }>('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`);
+      if (botUser.userId in m.joined) break;
+      if (Date.now() > joinDeadline) throw new DemoError(`the bot did not join the room within 60 s\n--- bot log ---\n${botTail()}`);
+      await sleep(300);
+    }
+    say(`the bot joined ${roomId}; sending !voiptest`);
+
+    const { event_id: cmdId } = await as<{ event_id: string }>(
+      'PUT',
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/demo${Date.now()}`,
+      { msgtype: 'm.text', body: '!voiptest' },
+    );
+
+    // The report is the bot's first notice after the command that is not a
+    // reply to it (replies are refusals such as "busy" or "cannot test that").
+    const t0 = Date.now();
+    let report: Ev | null = null;
+    let refusal: Ev | null = null;
+    while (!report && !refusal) {
+      if (!bot.alive) throw new DemoError(`the bot exited during the run\n--- bot log ---\n${botTail()}`);
+      if (Date.now() - t0 > args.timeoutMs) throw new DemoError(`no report within ${args.timeoutMs} ms\n--- bot log ---\n${botTail()}`);
+      await sleep(500);
+      const page = await as<{ chunk: Ev[] }>('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=30`);
+      const chunk = [...page.chunk].reverse();
+      const after = chunk.slice(chunk.findIndex((e) => e.event_id === cmdId) + 1);
+      for (const e of after) {
+        if (e.sender !== botUser.userId || e.type !== 'm.room.message' || e.content.msgtype !== 'm.notice') continue;
+        if (e.content['m.relates_to']?.['m.in_reply_to']?.event_id === cmdId) refusal = e;
+        else report = e;
+        break;
+      }
+    }
+    if (refusal) throw new DemoError(`the bot refused the run: ${refusal.content.body ?? ''}`);
+    const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+
+    const out = process.stdout;
+    out.write(`\n===== the report the bot posted in the admin room (${seconds} s) =====\n\n`);
+    out.write(`${report!.content.body ?? ''}\n`);
+    out.write('\n(On loopback the relay has to reach 127.0.0.1 to test itself, so the bot flags the loopback ACL (ACL-1)\n');
+    out.write(' as unsafe; a production coturn with the README settings does not have that finding.)\n');
+    out.write('\n===== see it in a Matrix client =====\n\n');
+    out.write(`  Homeserver:  ${synapse.url}\n`);
+    out.write(`  User:        ${admin.userId}   (user name: admin)\n`);
+    out.write(`  Password:    ${adminPassword}   (a throwaway demo account on loopback)\n`);
+    out.write(`  Room:        #voip-admin:${synapse.serverName}  ("VoIP admin room (demo)")\n`);
+    out.write(`  Bot:         ${botUser.userId}  (type !voiptest help in the room)\n\n`);
+    out.write('  Any Matrix client on this machine works (Element Desktop, or Element Web at https://app.element.io\n');
+    out.write('  with "Edit" homeserver set to the URL above). From another machine, forward the port first:\n');
+    out.write(`    ssh -L ${synapse.port}:127.0.0.1:${synapse.port} root@this-host\n\n`);
+    out.write(`  Logs: bot ${botLog}${args.keep ? '' : ' (removed on exit; --keep keeps them)'}\n`);
+
+    if (args.once) {
+      await stopAll();
+      return 0;
+    }
+    out.write('\nRunning. Press Ctrl-C to stop the bot, Synapse and coturn.\n');
+    // Stay up; report if a child dies on its own.
+    await Promise.race([
+      bot.exited.then(() => {
+        if (!interrupted) say(`the bot exited unexpectedly\n--- bot log ---\n${botTail()}`);
+      }),
+      new Promise<never>(() => undefined),
+    ]);
+    await stopAll();
+    return 1;
+  } catch (e) {
+    say(`failed: ${e instanceof Error ? e.message : String(e)}`);
+    await stopAll();
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      say(`fatal: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,61 @@
+// `npm run demo -- --once` for real: coturn + Synapse + the bot on loopback,
+// an admin room, `!voiptest`, the report printed; twice in a row (a second
+// run must not trip over the first), and nothing left behind.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseDemoArgs } from '../../scripts/demo';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+function runDemo(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/demo.ts', '--once', '--quality', 'off', '--timeout-ms', '60000'],
+      { cwd: ROOT, env: { ...process.env, MXV_DEMO_DIR: dir }, timeout: 150_000, maxBuffer: 8 << 20 },
+      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function leftovers(dir: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', dir], { encoding: 'utf8' }).split('\n').filter((l) => l && !l.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+describe('demo', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mxv-demo-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('arguments', () => {
+    expect(parseDemoArgs([])).toEqual({ once: false, keep: false, quality: 'audio', timeoutMs: 120_000 });
+    expect(parseDemoArgs(['--once', '--keep', '--port', '8448', '--quality', 'off'])).toMatchObject({ once: true, keep: true, port: 8448, quality: 'off' });
+    expect(() => parseDemoArgs(['--port', '0'])).toThrow(/port/);
+    expect(() => parseDemoArgs(['--quality', 'loud'])).toThrow(/quality/);
+    expect(() => parseDemoArgs(['--bogus'])).toThrow(/unknown option/);
+  });
+
+  test('demo.sh is valid bash', () => {
+    expect(() => execFileSync('bash', ['-n', join(ROOT, 'scripts', 'demo.sh')])).not.toThrow();
+  });
+
+  test.each([1, 2])('run %i: prints the report and how to log in, then stops everything', async () => {
+    const r = await runDemo(dir);
+    if (r.code !== 0) throw new Error(`demo exited ${r.code}\n${r.stderr}\n${r.stdout}`);
+    expect(r.stdout).toMatch(/VoIP check of http:\/\/127\.0\.0\.1:\d+: \w+ \(IPv4 \w+, IPv6 \w+\)/);
+    expect(r.stdout).toContain('Servers:');
+    expect(r.stdout).toMatch(/Homeserver: +http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stdout).toMatch(/User: +@admin:localhost/);
+    expect(r.stdout).toMatch(/Password: +\S{8,}/);
+    // The bot's token and the TURN secret are never printed.
+    expect(r.stdout + r.stderr).not.toMatch(/syt_[A-Za-z0-9]/);
+    expect(r.stdout + r.stderr).not.toMatch(/static-auth-secret|MXV_ACCESS_TOKEN=/);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(leftovers(dir)).toEqual([]);
+  }, 160_000);
+});
