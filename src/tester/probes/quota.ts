@@ -41,12 +41,14 @@ export function judgeQuota(r: QuotaAttempt, scope: { uri: string; family: null }
 }
 
 async function attempt(ctx: RunContext, s: TargetState): Promise<QuotaAttempt> {
-  const clients: TurnClient[] = [];
   const r: QuotaAttempt = { granted: 0, quotaAt: null, error: null };
+  // Connect all at once (saves round trips); allocate one after another so "the Nth" is well defined.
+  const settled = await Promise.allSettled(Array.from({ length: WANTED_ALLOCATIONS }, () => TurnClient.connect(ctx.clientOptions(s.target, true))));
+  const clients = settled.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
   try {
-    for (let i = 0; i < WANTED_ALLOCATIONS; i++) {
-      const c = await TurnClient.connect(ctx.clientOptions(s.target, true));
-      clients.push(c);
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const c of clients) {
       const a = await c.allocate();
       noteSoftware(ctx, s, a.software);
       r.granted++;
