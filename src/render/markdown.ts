@@ -3,6 +3,7 @@
 // per-URI table and the details. Split into sections so the HTML renderer can
 // fold the details.
 import type { Report, ReportCheck } from '../tester/report';
+import { browserSection, browserSummaryLine } from './browser';
 import { mdCell, mdEscape, mdHint } from './escape';
 import { FAMILY_LABEL, STATUS_ICON, VERDICT_ICON, checkTitle, formatDuration, runChecks, sourceLabel, timingsLabel, topProblems, uriSections } from './view';
 
@@ -92,7 +93,14 @@ export function markdownDetails(r: Report): MarkdownSection[] {
 }
 
 export function markdownParts(r: Report): MarkdownParts {
-  return { summary: markdownSummary(r), table: markdownTable(r), details: markdownDetails(r) };
+  // The browser helper's "from your network" section, when the report has one (additive).
+  const line = browserSummaryLine(r);
+  const section = browserSection(r);
+  return {
+    summary: line ? `${markdownSummary(r)}${line}\n` : markdownSummary(r),
+    table: markdownTable(r),
+    details: section ? [section, ...markdownDetails(r)] : markdownDetails(r),
+  };
 }
 
 export function renderMarkdown(r: Report): string {

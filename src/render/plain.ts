@@ -2,6 +2,7 @@
 // HTML, or in a notification. The summary, the fixes and one line per server;
 // the full per-check detail lives in the formatted (HTML) body.
 import type { Report } from '../tester/report';
+import { browserPlainLine } from './browser';
 import { cleanText } from './escape';
 import { FAMILY_LABEL, checkTitle, sourceLabel, topProblems } from './view';
 
@@ -33,6 +34,8 @@ export function renderPlain(r: Report): string {
       out.push(`- ${t(u.uri)} over ${FAMILY_LABEL[u.family]}${u.address ? ` (${t(u.address)})` : ''}: ${u.grade}${ff}`);
     }
   }
+  const browser = browserPlainLine(r);
+  if (browser) out.push('', browser);
   out.push('', 'Each check in detail is in the formatted message.');
   return out.join('\n');
 }
