@@ -174,10 +174,17 @@ for (const ip of [v4, v6].filter(Boolean)) {
 }
 `;
 
+export interface RunOptions {
+  concurrency?: number;
+  onDone?: (o: Outcome) => void;
+}
+
 export interface ScenarioLab {
   lab: NetLab;
   run(s: Scenario): Promise<Outcome>;
-  runAll(opts?: { concurrency?: number; onDone?: (o: Outcome) => void }): Promise<Outcome[]>;
+  /** Start every scenario (at most `concurrency` at once); one promise per scenario name. run() never rejects. */
+  start(opts?: RunOptions): Map<string, Promise<Outcome>>;
+  runAll(opts?: RunOptions): Promise<Outcome[]>;
   close(): Promise<void>;
 }
 
@@ -284,21 +291,33 @@ export async function openScenarioLab(scenarios: readonly Scenario[]): Promise<S
     }
   };
 
+  const start = (opts: RunOptions = {}): Map<string, Promise<Outcome>> => {
+    // A pool of `concurrency` workers; each scenario's outcome is its own promise.
+    const waiting = new Map<string, { promise: Promise<Outcome>; resolve: (o: Outcome) => void }>();
+    for (const s of scenarios) {
+      let resolve!: (o: Outcome) => void;
+      const promise = new Promise<Outcome>((r) => (resolve = r));
+      waiting.set(s.name, { promise, resolve });
+    }
+    const queue = [...scenarios];
+    const worker = async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) {
+        const o = await run(s).catch((e: unknown): Outcome => ({ scenario: s, wallMs: 0, setupMs: 0, error: (e as Error).message }));
+        opts.onDone?.(o);
+        waiting.get(s.name)!.resolve(o);
+      }
+    };
+    for (let i = 0; i < Math.max(1, opts.concurrency ?? 3); i++) void worker();
+    return new Map([...waiting].map(([name, w]) => [name, w.promise]));
+  };
+
   return {
     lab,
     run,
+    start,
     async runAll(opts = {}) {
-      const queue = [...scenarios];
-      const out = new Map<string, Outcome>();
-      const worker = async () => {
-        for (let s = queue.shift(); s; s = queue.shift()) {
-          const o = await run(s);
-          out.set(s.name, o);
-          opts.onDone?.(o);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 3) }, worker));
-      return scenarios.map((s) => out.get(s.name)!);
+      const started = start(opts);
+      return Promise.all(scenarios.map((s) => started.get(s.name)!));
     },
     async close() {
       try {
