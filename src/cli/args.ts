@@ -27,6 +27,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'secret', arg: 'S', group: 'source', help: 'TURN REST shared secret: mint credentials (or env MXV_TURN_SECRET)', secretEnv: 'MXV_TURN_SECRET' },
   { name: 'ttl', arg: 'SECONDS', group: 'source', help: 'lifetime of minted credentials (default 3600)' },
   { name: 'user-id', arg: 'ID', group: 'source', help: 'user part of minted REST usernames (default mx-voiptest)' },
+  { name: 'realm', arg: 'REALM', group: 'options', help: 'the realm the TURN server should announce (AUTH-5)' },
   { name: 'family', arg: 'ipv4|ipv6|both', group: 'options', help: 'address families to test (default both)' },
   { name: 'only', arg: 'ID[,ID]', group: 'options', help: 'run just these checks (and what they need)' },
   { name: 'allow-private', group: 'options', help: 'lab use: permit loopback/private/special targets' },
@@ -181,6 +182,7 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     quality: enumOf<QualityProfile>(raw, 'quality', ['off', 'audio', 'video'], DEFAULT_CHECK_OPTIONS.quality),
     timeoutMs: positiveInt(raw, 'timeout-ms') ?? DEFAULT_CHECK_OPTIONS.timeoutMs,
     e2e: !raw.has('no-e2e'),
+    ...(one(raw, 'realm') !== undefined ? { expectedRealm: one(raw, 'realm') } : {}),
   };
   return { help: false, format, options };
 }

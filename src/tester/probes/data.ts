@@ -3,6 +3,7 @@
 // the tester's own sockets.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { classifyAddress } from '../guard';
 import { TurnClient, TurnError, type AllocateResult } from '../turn';
 import type { TransportAddress } from '../stun';
 import type { Family } from '../types';
@@ -83,6 +84,19 @@ export async function relayBothWays(ctx: RunContext, state: TargetState, client:
       await client.createPermission([{ address: ours, port: peer.port }]);
     } catch (e) {
       if (!(e instanceof TurnError)) throw e;
+      const c = classifyAddress(ours);
+      if (e.code === 403 && c.special) {
+        // A tester next to coturn (private address) is rightly denied as a peer: no accusation.
+        state.add(
+          finding('DATA-1', {
+            ...state.scope,
+            status: 'skip',
+            summary: `The tester's own address ${ours} is ${c.label}, and the server (rightly) denies such peers; run the check from outside the server's network to test relayed data.`,
+            evidence: { reason: 'tester-address-denied', peer: ours, range: c.range },
+          }),
+        );
+        return;
+      }
       state.gate(
         finding('DATA-1', {
           ...state.scope,
