@@ -64,11 +64,13 @@ function matches(c: ReportCheck, m: FindingMatch, kindOf: (uri: string | null) =
   if (causes && !(c.cause && causes.includes(c.cause))) return false;
   if (m.uri && kindOf(c.uri) !== m.uri) return false;
   if (m.family && c.family !== m.family) return false;
+  if (m.evidence && !Object.entries(m.evidence).every(([k, v]) => c.evidence[k] === v)) return false;
   return true;
 }
 
 export function matchLabel(m: FindingMatch): string {
-  const parts = [m.id ?? 'any', asList(m.status)?.join('|'), asList(m.cause)?.join('|'), m.uri, m.family].filter(Boolean);
+  const ev = m.evidence ? `{${Object.entries(m.evidence).map(([k, v]) => `${k}: ${String(v)}`).join(', ')}}` : undefined;
+  const parts = [m.id ?? 'any', asList(m.status)?.join('|'), asList(m.cause)?.join('|'), m.uri, m.family, ev].filter(Boolean);
   return parts.join(' ');
 }
 

@@ -79,6 +79,8 @@ export interface FindingMatch {
   cause?: string | string[];
   uri?: UriKind;
   family?: Family;
+  /** Evidence fields that must have exactly these values (e.g. DATA-1 { inbound: false, outbound: true }). */
+  evidence?: Record<string, string | number | boolean | null>;
 }
 
 export interface Expectation {

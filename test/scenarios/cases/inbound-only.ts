@@ -12,5 +12,6 @@ export default {
   expect: {
     firstCause: { 'stun/*': null, '*': { id: 'DATA-1', cause: 'outbound-missing' } },
     grade: { overall: 'Poor' },
+    findings: [{ id: 'DATA-1', status: 'fail', cause: 'outbound-missing', uri: 'turn-udp', evidence: { inbound: true, outbound: false } }],
   },
 } satisfies Scenario;

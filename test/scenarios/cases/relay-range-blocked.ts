@@ -10,6 +10,9 @@ export default {
   expect: {
     firstCause: { 'stun/*': null, '*': { id: 'DATA-1', cause: 'inbound-missing' } },
     grade: { overall: 'Poor', ipv4: 'Poor', ipv6: 'Poor' },
-    findings: [{ id: 'DATA-1', status: 'fail', cause: 'inbound-missing', uri: 'turn-udp', family: 'ipv6' }],
+    findings: [
+      { id: 'DATA-1', status: 'fail', cause: 'inbound-missing', uri: 'turn-udp', family: 'ipv6', evidence: { inbound: false, outbound: true } },
+      { id: 'DATA-1', status: 'fail', cause: 'inbound-missing', uri: 'turn-tcp', family: 'ipv4', evidence: { inbound: false, outbound: true } },
+    ],
   },
 } satisfies Scenario;

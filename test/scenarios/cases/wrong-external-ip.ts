@@ -11,6 +11,8 @@ export default {
   expect: {
     firstCause: { 'stun/*': null, '*': { id: 'DATA-1', cause: ['wrong-external-ip', 'inbound-missing'] } },
     grade: { overall: 'Poor' },
+    // Peers cannot reach the advertised address; what the relay sends still leaves (from the real one).
+    findings: [{ id: 'DATA-1', status: 'fail', uri: 'turn-udp', evidence: { inbound: false, outbound: true } }],
   },
   note: 'peers cannot reach the advertised relay, and relayed data arrives from another address than advertised',
 } satisfies Scenario;
