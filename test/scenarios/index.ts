@@ -2,6 +2,7 @@
 // One file per scenario under cases/; add new ones here.
 import type { Scenario } from './types';
 import healthy from './cases/healthy';
+import healthyQuality from './cases/healthy-quality';
 import wrongSecret from './cases/wrong-secret';
 import expiredCredentials from './cases/expired-credentials';
 import clockSkewBehind from './cases/clock-skew-behind';
@@ -29,6 +30,7 @@ import realmMismatch from './cases/realm-mismatch';
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy,
+  healthyQuality,
   wrongSecret,
   expiredCredentials,
   clockSkewBehind,

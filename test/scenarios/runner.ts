@@ -299,15 +299,20 @@ export async function openScenarioLab(scenarios: readonly Scenario[]): Promise<S
       const promise = new Promise<Outcome>((r) => (resolve = r));
       waiting.set(s.name, { promise, resolve });
     }
-    const queue = [...scenarios];
-    const worker = async () => {
-      for (let s = queue.shift(); s; s = queue.shift()) {
-        const o = await run(s).catch((e: unknown): Outcome => ({ scenario: s, wallMs: 0, setupMs: 0, error: (e as Error).message }));
-        opts.onDone?.(o);
-        waiting.get(s.name)!.resolve(o);
-      }
+    const one = async (s: Scenario) => {
+      const o = await run(s).catch((e: unknown): Outcome => ({ scenario: s, wallMs: 0, setupMs: 0, error: (e as Error).message }));
+      opts.onDone?.(o);
+      waiting.get(s.name)!.resolve(o);
     };
-    for (let i = 0; i < Math.max(1, opts.concurrency ?? 3); i++) void worker();
+    // Exclusive scenarios alone first, then the rest `concurrency` at a time.
+    const queue = scenarios.filter((s) => !s.exclusive);
+    const worker = async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) await one(s);
+    };
+    void (async () => {
+      for (const s of scenarios.filter((x) => x.exclusive)) await one(s);
+      for (let i = 0; i < Math.max(1, opts.concurrency ?? 3); i++) void worker();
+    })();
     return new Map([...waiting].map(([name, w]) => [name, w.promise]));
   };
 

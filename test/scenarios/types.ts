@@ -115,6 +115,8 @@ export interface Scenario {
   family?: 'ipv4' | 'ipv6' | 'both';
   /** Run E2E-1 (slow; default false). */
   e2e?: boolean;
+  /** Run alone, before the others (timing-sensitive checks such as E2E-1 must not compete for 2 cores). */
+  exclusive?: boolean;
   /** QUAL-1 profile (default 'off'). */
   quality?: 'off' | 'audio' | 'video';
   /** The realm the run expects (AUTH-5); coturn's realm is the lab name unless `extra` sets another. */
