@@ -74,6 +74,7 @@ export const DEMO_COTURN_HARDENING = [
   'no-tcp-relay',
   'no-software-attribute',
   'response-origin-only-with-rfc5780',
+  'no-stun-backward-compatibility',
   'denied-peer-ip=0.0.0.0-0.255.255.255',
   'denied-peer-ip=10.0.0.0-10.255.255.255',
   'denied-peer-ip=100.64.0.0-100.127.255.255',
