@@ -51,15 +51,17 @@ export const GRADE_RANK: Record<Grade, number> = { Excellent: 4, Great: 3, Good:
 /** Checks that judge safety rather than function; they feed the security verdict. */
 export const SECURITY_CHECKS: readonly CheckId[] = ['AUTH-1', 'ACL-1', 'ACL-2', 'ACL-3', 'ACL-4', 'TCPR-1', 'SEC-1', 'STUN-2'];
 
-type Applies = 'all' | 'tls' | 'stun' | 'turn';
+type Applies = 'all' | 'tls' | 'stun' | 'stream' | 'turn';
 
 /** The gates a target passes through, in order; the first failing one is the URI's firstFailure. */
-export const GATE_ORDER: readonly { id: CheckId; applies: Applies }[] = [
+export const GATE_ORDER: readonly { id: CheckId; applies: Applies; causes?: readonly string[] }[] = [
   { id: 'DNS-1', applies: 'all' },
   { id: 'NET-1', applies: 'all' },
   { id: 'TLS-1', applies: 'tls' },
   { id: 'TLS-2', applies: 'tls' },
   { id: 'STUN-1', applies: 'stun' },
+  // On TCP/TLS a Binding is not STUN support, but a port that does not speak STUN at all is a gate.
+  { id: 'STUN-1', applies: 'stream', causes: ['not-stun', 'no-answer'] },
   { id: 'AUTH-2', applies: 'turn' },
   { id: 'ALLOC-1', applies: 'turn' },
   { id: 'DATA-1', applies: 'turn' },
@@ -114,6 +116,8 @@ function gateApplies(applies: Applies, t: TargetResult): boolean {
       return t.scheme === 'turns';
     case 'stun':
       return stunApplies(t);
+    case 'stream':
+      return t.transport !== 'udp';
     case 'turn':
       return turnApplies(t);
   }
@@ -127,7 +131,8 @@ function findingMatches(f: Finding, uri: string, family: Family): boolean {
 export function firstFailure(t: TargetResult, findings: readonly Finding[]): CheckId | null {
   for (const gate of GATE_ORDER) {
     if (!gateApplies(gate.applies, t)) continue;
-    if (findings.some((f) => f.id === gate.id && f.status === 'fail' && findingMatches(f, t.uri, t.family))) return gate.id;
+    const hit = (f: Finding) => f.id === gate.id && f.status === 'fail' && (!gate.causes || gate.causes.includes(f.cause ?? '')) && findingMatches(f, t.uri, t.family);
+    if (findings.some(hit)) return gate.id;
   }
   return null;
 }

@@ -92,9 +92,16 @@ describe('firstFailure', () => {
   const uri = 'turn:h?transport=udp';
   const fail = (id: Finding['id'], family: 'ipv4' | 'ipv6' | null = 'ipv4'): Finding => finding(id, { status: 'fail', severity: 'high', uri, family, summary: id });
   it('follows the gate order table', () => {
-    expect(GATE_ORDER.map((g) => g.id)).toEqual(['DNS-1', 'NET-1', 'TLS-1', 'TLS-2', 'STUN-1', 'AUTH-2', 'ALLOC-1', 'DATA-1', 'E2E-1']);
+    expect([...new Set(GATE_ORDER.map((g) => g.id))]).toEqual(['DNS-1', 'NET-1', 'TLS-1', 'TLS-2', 'STUN-1', 'AUTH-2', 'ALLOC-1', 'DATA-1', 'E2E-1']);
     expect(firstFailure(t(uri), [fail('DATA-1'), fail('AUTH-2')])).toBe('AUTH-2');
     expect(firstFailure(t(uri), [fail('E2E-1'), fail('DNS-1', null)])).toBe('DNS-1');
+  });
+  it('on TCP/TLS, STUN-1 is a gate only when the port does not speak STUN', () => {
+    const tcp = 'turn:h?transport=tcp';
+    const tt = t(tcp, { transport: 'tcp' });
+    const f = (cause: string): Finding => finding('STUN-1', { status: 'fail', severity: 'high', uri: tcp, family: 'ipv4', cause, summary: cause });
+    expect(firstFailure(tt, [f('not-stun')])).toBe('STUN-1');
+    expect(firstFailure(tt, [f('auth-required')])).toBeNull();
   });
   it('ignores other families, other URIs, warns and gates that do not apply', () => {
     expect(firstFailure(t(uri), [fail('NET-1', 'ipv6')])).toBeNull();
