@@ -24,14 +24,24 @@ export async function startAllocProxy(target: number, host = '127.0.0.1'): Promi
   const sessions = new Map<string, { back: Socket; first: number; done: boolean; challenged: number; requests: number }>();
   let lat: number[] = [];
   let turn: number[] = [];
+  const retired: Socket[] = [];
   front.on('message', (m, r) => {
     const key = `${r.address}:${r.port}`;
     let s = sessions.get(key);
+    const isAllocate = m.length >= 20 && m.readUInt16BE(0) === ALLOCATE_REQUEST;
+    // A new client on a reused port: a new session. Old upstream sockets stay
+    // open until close(), so their ports (coturn deletes allocations ~1 s after
+    // Refresh 0) are never handed to a new session (that would be a 437).
+    if (s && s.done && isAllocate) {
+      retired.push(s.back);
+      sessions.delete(key);
+      s = undefined;
+    }
     if (!s) {
       const back = createSocket('udp4');
+      const ss = { back, first: 0, done: false, challenged: 0, requests: 0 };
       back.on('error', () => undefined);
       back.on('message', (reply) => {
-        const ss = sessions.get(key)!;
         if (!ss.done && ss.first > 0 && reply.length >= 20 && reply.readUInt16BE(0) === ALLOCATE_SUCCESS) {
           ss.done = true;
           lat.push(performance.now() - ss.first);
@@ -42,7 +52,7 @@ export async function startAllocProxy(target: number, host = '127.0.0.1'): Promi
         });
       });
       back.bind(0, host);
-      s = { back, first: 0, done: false, challenged: 0, requests: 0 };
+      s = ss;
       sessions.set(key, s);
     }
     // The clock starts when the first Allocate has left for coturn (send callback),
@@ -64,11 +74,12 @@ export async function startAllocProxy(target: number, host = '127.0.0.1'): Promi
     reset() {
       lat = [];
       turn = [];
-      for (const s of sessions.values()) s.back.close();
+      for (const s of sessions.values()) retired.push(s.back);
       sessions.clear();
     },
     close() {
       for (const s of sessions.values()) s.back.close();
+      for (const b of retired) b.close();
       front.close();
     },
   };
