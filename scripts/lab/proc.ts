@@ -142,14 +142,22 @@ export function spawnGuarded(
         } catch {
           /* gone */
         }
-        const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-        if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
+        // These timers stay ref'd: a script awaiting stop() must not exit before the child is gone.
+        let graceTimer: NodeJS.Timeout | undefined;
+        const timer = new Promise<'timeout'>((r) => {
+          graceTimer = setTimeout(() => r('timeout'), graceMs);
+        });
+        const outcome = await Promise.race([exited.then(() => 'exited' as const), timer]);
+        clearTimeout(graceTimer);
+        if (outcome === 'timeout') {
           try {
             process.kill(pid, 'SIGKILL');
           } catch {
             /* gone */
           }
-          await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+          let killTimer: NodeJS.Timeout | undefined;
+          await Promise.race([exited, new Promise((r) => (killTimer = setTimeout(r, 2000)))]);
+          clearTimeout(killTimer);
         }
         live.delete(pid);
       })();
