@@ -18,7 +18,8 @@ export function chooseSource(requester: string | null, bot: { userId: string; ac
     return {
       ok: true,
       label: `the TURN credentials ${serverOf(bot.userId)} hands out`,
-      spec: { kind: 'homeserver', homeserver: config.homeserver.url, accessToken: bot.accessToken, ...(sharedSecret ? { sharedSecret } : {}) },
+      // The bot's own homeserver URL is the operator's config (often a private address next to the bot).
+      spec: { kind: 'homeserver', homeserver: config.homeserver.url, accessToken: bot.accessToken, trusted: true, ...(sharedSecret ? { sharedSecret } : {}) },
     };
   }
   if (sharedSecret) {

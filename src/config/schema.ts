@@ -32,7 +32,7 @@ export function isField(x: Field | Section): x is Field {
 }
 
 const MXID = /^@[^:\s]+:[^\s]+$/;
-const ROOM = /^[!#][^:\s]+:[^\s]+$/;
+const ROOM = /^(![^\s]+|#[^:\s]+:[^\s]+)$/;
 const SERVER = /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/;
 
 export const SCHEMA = {

@@ -62,9 +62,9 @@ export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptio
       } catch (e) {
         throw new SourceRefusedError((e as Error).message);
       }
-      await guardUrl(input, guard);
+      if (!spec.trusted) await guardUrl(input, guard);
       const baseUrl = await discoverClientUrl(spec.homeserver, Math.min(timeoutMs, 5000));
-      if (baseUrl !== input) await guardUrl(baseUrl, guard);
+      if (baseUrl !== input && !spec.trusted) await guardUrl(baseUrl, guard);
       let token = spec.accessToken;
       let loggedIn = false;
       let outcome: TurnServerOutcome;

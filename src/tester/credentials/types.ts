@@ -18,7 +18,16 @@ export interface TurnCredentials {
 
 /** How a run gets its credentials (CLI flags or bot config map onto this). */
 export type CredentialSpec =
-  | { kind: 'homeserver'; homeserver: string; accessToken?: Secret; user?: string; password?: Secret; sharedSecret?: Secret }
+  | {
+      kind: 'homeserver';
+      homeserver: string;
+      accessToken?: Secret;
+      user?: string;
+      password?: Secret;
+      sharedSecret?: Secret;
+      /** The URL comes from the operator's config (the bot's own homeserver), not from a user: no target guard. */
+      trusted?: boolean;
+    }
   | { kind: 'secret'; uris: string[]; secret: Secret; ttl?: number; userId?: string }
   | { kind: 'explicit'; uris: string[]; username: string; password: Secret; sharedSecret?: Secret }
   | { kind: 'shared'; credentials: TurnCredentials };
