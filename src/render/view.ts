@@ -46,6 +46,8 @@ export function topProblems(report: Report, limit = 5): Problem[] {
     byKey.set(key, p);
     out.push(p);
   }
+  // A URI-wide entry (no family) already covers that URI's per-family entries.
+  for (const p of out) p.where = p.where.filter((w) => !p.where.some((u) => u !== w && w.startsWith(`${u} (`)));
   return out.slice(0, limit);
 }
 
