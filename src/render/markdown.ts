@@ -32,6 +32,8 @@ export function markdownSummary(r: Report): string {
   const secIds = sec.findings.length ? ` (${sec.findings.map((id) => mdEscape(id)).join(', ')})` : '';
   lines.push(`**IPv4** ${mdEscape(g.ipv4)} · **IPv6** ${mdEscape(g.ipv6)} · **Security** ${VERDICT_ICON[sec.verdict]} ${sec.verdict}${secIds}  `);
   lines.push(`${mdEscape(sourceLabel(r))} · ${mdEscape(r.startedAt)} · ${mdEscape(formatDuration(r.durationMs))}`, '');
+  const fromBrowser = browserSummaryLine(r); // the browser helper's "from your network" line, when present
+  if (fromBrowser) lines.push(fromBrowser, '');
   const problems = topProblems(r);
   if (problems.length > 0) {
     lines.push('### Fix first', '');
@@ -94,10 +96,9 @@ export function markdownDetails(r: Report): MarkdownSection[] {
 
 export function markdownParts(r: Report): MarkdownParts {
   // The browser helper's "from your network" section, when the report has one (additive).
-  const line = browserSummaryLine(r);
   const section = browserSection(r);
   return {
-    summary: line ? `${markdownSummary(r)}${line}\n` : markdownSummary(r),
+    summary: markdownSummary(r),
     table: markdownTable(r),
     details: section ? [section, ...markdownDetails(r)] : markdownDetails(r),
   };

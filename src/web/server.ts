@@ -80,6 +80,10 @@ export function createHelperServer(ctx: HelperServerContext): Server {
       send(res, 200, a.type, a.body);
       return 'static';
     }
+    if (path === '/favicon.ico' && method === 'GET') {
+      send(res, 204, 'image/x-icon', '');
+      return 'static';
+    }
     const page = PAGE.exec(path);
     if (page && method === 'GET') {
       servePage(req, res, page[1]!);

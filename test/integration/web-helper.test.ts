@@ -89,7 +89,8 @@ test('link -> login -> consent -> browser test over UDP, TCP, TLS -> merged repo
   const reported = new Promise<ReportEvent>((resolve) => helper.once('report', resolve));
   const page = await ctx.newPage();
   const consoleErrors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  // A 404 for .well-known (the lab Synapse has none) is the discovery working as meant.
+  page.on('console', (m) => m.type() === 'error' && !/well-known|favicon/.test(m.location().url) && consoleErrors.push(`${m.text()} ${m.location().url.replace(/helper\/.*/, 'helper/…')}`));
   const t0 = Date.now();
   await openAndLogin(page, link.url);
   timings.login = Date.now() - t0;
@@ -150,7 +151,7 @@ test('link -> login -> consent -> browser test over UDP, TCP, TLS -> merged repo
     expect(text).not.toContain(token);
     expect(text).not.toContain(alice.accessToken.reveal());
   }
-  expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
+  expect(consoleErrors).toEqual([]);
   expect(routesSeen('credentials')).toBe(1);
 
   // The link is spent: another browser (no session cookie) gets a clear page.

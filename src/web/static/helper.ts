@@ -278,10 +278,10 @@ async function consent(): Promise<void> {
   pending = null;
   $<HTMLButtonElement>('consent').disabled = true;
   $<HTMLButtonElement>('decline').disabled = true;
-  show('step-login', false);
+  for (const id of ['intro', 'step-login', 'step-consent']) show(id, false);
   show('step-test');
   try {
-    progress('Sending the credentials to the bot…');
+    progress(`Sending the credentials for ${p.turn.uris.length} TURN server(s) to the bot…`);
     const r = await api('credentials', { homeserver: p.homeserver, turnServer: p.turn });
     progress('The bot is testing from its side.', 'ok');
     const results = await browserTest(r.uris as string[], p.turn);
@@ -436,6 +436,10 @@ async function showReport(): Promise<void> {
       line.className = 'ok';
       // Rendered by the bot from escaped text (the same HTML the room gets).
       $('report').innerHTML = r.html;
+      // The part only this page could measure is shown unfolded here.
+      $('report').querySelectorAll('details').forEach((d) => {
+        if (d.querySelector('summary')?.textContent?.trim() === 'From your network') d.open = true;
+      });
       show('step-results');
       $('step-results').scrollIntoView();
       document.body.dataset.state = 'done';
@@ -462,7 +466,7 @@ async function init(): Promise<void> {
   try {
     const r = await api('report');
     if (r.state !== 'waiting') {
-      show('step-login', false);
+      for (const id of ['intro', 'step-login']) show(id, false);
       show('step-test');
       await showReport();
     }
