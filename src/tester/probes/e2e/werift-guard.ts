@@ -7,7 +7,11 @@
 // UDP allocation over TCP. We patch its exported classes once, additively:
 //  - every TURN client and socket created inside a guarded run is recorded in
 //    that run's context (AsyncLocalStorage follows werift's promise chains);
-//  - allocation successes and failures are reported to the context;
+//  - allocation successes and failures are reported to the context; an error
+//    to our authenticated Allocate fails fast (werift would wait ~6 s), while
+//    stale answers to retransmitted unauthenticated Allocates are ignored;
+//  - a 437 (this local UDP port still has an allocation on the server) is
+//    retried from a fresh port, as RFC 8656 advises;
 //  - the refresh loop uses an unref'd, cancellable timer;
 //  - close() first deletes the allocation (Refresh LIFETIME=0, short deadline);
 //  - once a run is closed, any late socket or allocation it would still start
@@ -36,8 +40,19 @@ export interface GuardContext {
   closed: boolean;
   /** The TURN server is IPv6 over UDP: werift hard-codes udp4 sockets for TURN, swap in udp6. */
   udp6?: boolean;
+  /**
+   * Both DTLS ends of this run live in this process (the E2E pair): the DTLS
+   * client may send its hello as soon as the server end exists, instead of
+   * after werift's blind 100 ms wait (a hello sent before the server exists is
+   * lost and costs a 500 ms retransmission, which is why werift waits).
+   */
+  sameProcessDtls?: boolean;
   allocations: AllocationEvent[];
+  /** Allocations retried from a fresh local port after a 437. */
+  mismatchRetries: number;
   onAllocation?: (e: AllocationEvent) => void;
+  /** @internal resolves when a DTLS server end of this run has started */
+  dtlsServer: { ready: Promise<void>; resolve: () => void };
   /** @internal live TURN clients and sockets of this run */
   turns: Set<TurnLike>;
   transports: Set<{ close: () => Promise<void> | void }>;
@@ -60,9 +75,13 @@ interface TurnLike {
 const als = new AsyncLocalStorage<GuardContext>();
 const W = werift as unknown as Record<string, any>;
 const DEALLOC_DEADLINE_MS = 600;
+/** New local ports tried after a 437 (allocation mismatch) before it is final. */
+const MISMATCH_RETRIES = 2;
 
 export function newGuardContext(onAllocation?: (e: AllocationEvent) => void): GuardContext {
-  return { closed: false, allocations: [], onAllocation, turns: new Set(), transports: new Set() };
+  let resolve!: () => void;
+  const ready = new Promise<void>((r) => (resolve = r));
+  return { closed: false, allocations: [], mismatchRetries: 0, onAllocation, dtlsServer: { ready, resolve }, turns: new Set(), transports: new Set() };
 }
 
 /** Run fn with werift's TURN activity attributed to ctx. */
@@ -113,7 +132,9 @@ function installPatches(): void {
         if (ctx.udp6 && name === 'UdpTransport') useUdp6(this as unknown as UdpLike);
       }
       try {
-        return await origInit.apply(this, args);
+        const r = await origInit.apply(this, args);
+        if (name !== 'UdpTransport') noDelay(this);
+        return r;
       } catch (err) {
         // e.g. ECONNREFUSED or a certificate error: werift would just gather nothing
         const type = (this as unknown as { type?: TurnTransportType }).type ?? 'udp';
@@ -136,20 +157,31 @@ function installPatches(): void {
       ctx.turns.add(this);
     }
     let rejected: number | undefined;
-    try {
-      const pending: Promise<void> = origConnectionMade.call(this);
-      // werift drops the error answer to its authenticated Allocate (no
-      // MESSAGE-INTEGRITY on it) and waits ~6 s for a timeout. Watch the wire:
-      // a second Allocate error means the server rejected our credentials.
-      sniffAllocateErrors(this, (code) => {
-        rejected = code;
-        failTransactions(this);
-      });
-      await pending;
-    } catch (err) {
-      report(ctx, { transport, ok: false, ...(rejected ? { kind: 'rejected', errorCode: rejected } : classify(err)) });
-      await this.close().catch(() => undefined);
-      throw err;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const pending: Promise<void> = origConnectionMade.call(this);
+        // werift drops the error answer to its authenticated Allocate (no
+        // MESSAGE-INTEGRITY on it) and waits ~6 s for a timeout. Watch the wire.
+        sniffAllocateErrors(this, (code) => {
+          rejected = code;
+          failTransactions(this);
+        });
+        await pending;
+        break;
+      } catch (err) {
+        const why = rejected ? { kind: 'rejected' as const, errorCode: rejected } : classify(err);
+        // 437: this local port still has an allocation on the server (the kernel
+        // handed us a port a just-closed socket used; coturn frees a deleted
+        // allocation ~1 s late). RFC 8656 s7.2: retry from another local address.
+        if (why.errorCode === 437 && attempt < MISMATCH_RETRIES && !ctx?.closed && (await rebindUdp(this))) {
+          rejected = undefined;
+          if (ctx) ctx.mismatchRetries += 1;
+          continue;
+        }
+        report(ctx, { transport, ok: false, ...why });
+        await this.close().catch(() => undefined);
+        throw err;
+      }
     }
     const r = this.relayedAddress;
     report(ctx, { transport, ok: true, relayed: r ? `${r[0]}:${r[1]}` : undefined });
@@ -158,6 +190,8 @@ function installPatches(): void {
       throw new RefusedAfterClose();
     }
   };
+
+  patchDtlsStart();
 
   const origClose = Turn.prototype.close;
   Turn.prototype.close = async function patchedClose(this: TurnLike) {
@@ -172,20 +206,23 @@ function installPatches(): void {
   };
 }
 
-// Only the second error counts: the first is the normal 401 challenge to the unauthenticated Allocate.
+// Only an error to a live *authenticated* Allocate is a verdict on our
+// credentials. Keyed by transaction, not counted: under load werift (RTO 50 ms)
+// retransmits its first, unauthenticated Allocate, and the server answers every
+// copy with 401; a stale copy arriving after the authenticated Allocate went out
+// is not a rejection of it. Unauthenticated answers are werift's to handle.
 function sniffAllocateErrors(turn: TurnLike, onRejected: (code: number) => void): void {
   const inner = turn.transport.onData;
   if (typeof inner !== 'function') return;
-  let errors = 0;
   turn.transport.onData = (data: Buffer, addr: unknown) => {
     try {
       const msg = W.parseMessage(data);
       if (msg && msg.messageMethod === W.methods.ALLOCATE && msg.messageClass === W.classes.ERROR) {
-        errors += 1;
-        const ec = msg.getAttributeValue('ERROR-CODE');
-        const code = Array.isArray(ec) && typeof ec[0] === 'number' ? ec[0] : 0;
-        // 401/438 are answered by werift's one retry; anything else, or a repeat, is final.
-        if (errors >= 2 || (code !== 401 && code !== 438)) onRejected(code);
+        const tx = (turn as unknown as { transactions?: Record<string, { integrityKey?: unknown; ended?: boolean }> }).transactions?.[msg.transactionIdHex];
+        if (tx && tx.integrityKey && !tx.ended) {
+          const ec = msg.getAttributeValue('ERROR-CODE');
+          onRejected(Array.isArray(ec) && typeof ec[0] === 'number' ? ec[0] : 0);
+        }
       }
     } catch {
       // not a whole STUN message (stream fragment, ChannelData): werift handles it
@@ -202,9 +239,86 @@ function failTransactions(turn: TurnLike, skipRefresh = false): void {
   }
 }
 
+// TURN over TCP/TLS carries DTLS flights as several small writes; with Nagle on,
+// each waits for the server's delayed ACK (40 ms on Linux). Browsers set
+// TCP_NODELAY on their TURN connections; werift does not.
+function noDelay(transport: unknown): void {
+  const sock = (transport as { stream?: { client?: { setNoDelay?: (on: boolean) => void } } }).stream?.client;
+  try {
+    sock?.setNoDelay?.(true);
+  } catch {
+    // a socket that is already gone: nothing to tune
+  }
+}
+
+interface DtlsTransportLike {
+  state: string;
+  dtls?: { connect: (...a: unknown[]) => Promise<void> };
+}
+
+// werift's RTCDtlsTransport.start builds its DtlsServer/DtlsClient synchronously
+// and then (client role) waits a fixed 100 ms before connect(). In a run with
+// sameProcessDtls, start the client as soon as the server end exists; werift's
+// own later connect() becomes the same call. Elsewhere nothing changes.
+function patchDtlsStart(): void {
+  const Dtls = W.RTCDtlsTransport;
+  if (typeof Dtls?.prototype?.start !== 'function' || typeof W.DtlsClient !== 'function' || typeof W.DtlsServer !== 'function') {
+    return; // an unexpected shape only costs speed: keep werift's behaviour
+  }
+  const origStart = Dtls.prototype.start;
+  Dtls.prototype.start = function patchedStart(this: DtlsTransportLike, ...args: unknown[]) {
+    const ctx = als.getStore();
+    const started: Promise<void> = origStart.apply(this, args);
+    const d = this.dtls;
+    if (!ctx?.sameProcessDtls || !d) return started;
+    if (d instanceof W.DtlsServer) ctx.dtlsServer.resolve();
+    else if (d instanceof W.DtlsClient) {
+      const origConnect = d.connect;
+      let once: Promise<void> | undefined;
+      d.connect = (...a: unknown[]) => (once ??= origConnect.apply(d, a));
+      void ctx.dtlsServer.ready.then(() => {
+        if (!ctx.closed && this.state === 'connecting') d.connect().catch(() => undefined); // werift's own call reports errors
+      });
+    }
+    return started;
+  };
+}
+
 interface UdpLike {
+  type: string;
   socketType: string;
   socket: Socket;
+  closed?: boolean;
+  options?: { interfaceAddresses?: Record<string, string> };
+}
+
+/**
+ * Move a UDP TURN transport to a fresh local port (same listeners). The new
+ * socket is bound before the old one closes, so the kernel cannot hand the
+ * same port back. False for stream transports (a new connection is a new
+ * 5-tuple anyway, and coturn frees a TCP allocation with its connection).
+ */
+async function rebindUdp(turn: TurnLike): Promise<boolean> {
+  const t = turn.transport as unknown as UdpLike;
+  if (t.type !== 'udp' || t.closed || !t.socket) return false;
+  const old = t.socket;
+  const fresh = createSocket(t.socketType === 'udp6' ? 'udp6' : 'udp4');
+  for (const l of old.listeners('message') as Array<(...a: unknown[]) => void>) fresh.on('message', l);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      fresh.once('error', reject);
+      fresh.bind({ address: t.options?.interfaceAddresses?.[t.socketType] }, () => {
+        fresh.off('error', reject);
+        resolve();
+      });
+    });
+  } catch {
+    fresh.close();
+    return false;
+  }
+  t.socket = fresh;
+  old.close();
+  return true;
 }
 
 // werift creates its TURN/UDP socket as udp4 in the constructor (can never reach an

@@ -38,11 +38,13 @@ export async function runWeriftPair(input: PairInput): Promise<PairOutcome> {
     else if (e.transport !== input.transport) fail('wrong-transport', { allocation: e }); // werift's silent fallback
   });
   ctx.udp6 = input.transport === 'udp' && input.address.includes(':');
+  ctx.sameProcessDtls = true; // both peers are ours: no blind 100 ms before the DTLS hello
 
   const peers: RTCPeerConnection[] = [];
   const progress = () => ({
     allocations: ctx.allocations.map((a) => ({ transport: a.transport, ok: a.ok, kind: a.kind, errorCode: a.errorCode, socketError: a.socketError })),
     iceStates: peers.map((p) => p.iceConnectionState),
+    ...(ctx.mismatchRetries ? { mismatchRetries: ctx.mismatchRetries } : {}),
   });
   const timer = setTimeout(() => fail('timeout', { deadlineMs: input.deadlineMs }), input.deadlineMs);
 
