@@ -223,6 +223,7 @@ async function sequential(lab: Lab, quality: 'off' | 'audio', measured: number, 
   const bot = await BotProcess.start(writeConfig(lab, `seq-${quality}`, { quality, limits: { user: 0, room: 0, concurrent: 2 } }), lab.bot.accessToken.reveal(), `seq-${quality}`);
   const w = new Watcher(lab.hs.url, lab.driver);
   const rows: Record<string, number | string | null>[] = [];
+  const rssMb: number[] = [];
   try {
     const idleRssKb = bot.status().rssKb;
     room.id ??= await roomWithBot(lab, lab.driver, { preset: 'private_chat', name: 'bench' });
@@ -238,7 +239,10 @@ async function sequential(lab: Lab, quality: 'off' | 'audio', measured: number, 
       const report = await w.waitFor('report', (s) => after(s) && s.ev.type === 'm.room.message' && REPORT_RE.test(String(s.ev.content.body ?? '')), 60_000);
       const result = await w.waitFor('result reaction', (s) => after(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && RESULT_KEYS.includes(String(relatesTo(s.ev).key)), 30_000);
       const seenLine = bot.find('command', logMark, (l) => l.roomId === room.id);
+      // The log line may trail the result reaction on the pipe.
+      for (let k = 0; k < 20 && !bot.find('run finished', logMark); k++) await new Promise((r) => setTimeout(r, 50));
       const finished = bot.find('run finished', logMark);
+      rssMb.push(+((bot.status().rssKb ?? 0) / 1024).toFixed(1));
       const ts0 = cmdSeen.ev.origin_server_ts;
       if (i === 0) continue;
       rows.push({
@@ -264,7 +268,7 @@ async function sequential(lab: Lab, quality: 'off' | 'audio', measured: number, 
       resultReactionMs: { server: stats(col('resultReactionServerMs')) },
       runFinishedLogMs: stats(col('engineMs')),
       grades: [...new Set(rows.map((r) => `${r.grade} ${r.result}`))],
-      botRssMb: { idle: idleRssKb ? +(idleRssKb / 1024).toFixed(1) : null, peak: hwmKb ? +(hwmKb / 1024).toFixed(1) : null },
+      botRssMb: { idle: idleRssKb ? +(idleRssKb / 1024).toFixed(1) : null, peak: hwmKb ? +(hwmKb / 1024).toFixed(1) : null, afterEachRun: rssMb },
       botExit: code,
     };
   } finally {
@@ -307,7 +311,7 @@ async function flood(lab: Lab, where: 'dms' | 'room') {
         const cmdSeen = await w.waitFor('the command', (s) => s.ev.event_id === cmd.eventId, 15_000);
         const ts0 = cmdSeen.ev.origin_server_ts;
         // First answer: a reply to the command (refusal) or a reaction on it (run started).
-        const first = await w.waitFor('an answer', (s) => mine(s) && (replyTo(s.ev) === cmd.eventId || (s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId)), 120_000);
+        const first = await w.waitFor('an answer', (s) => mine(s) && (replyTo(s.ev) === cmd.eventId || (s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId)), 60_000);
         const ackMs = first.ev.origin_server_ts - ts0;
         if (first.ev.type === 'm.reaction') {
           const result = await w.waitFor('result', (s) => mine(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && RESULT_KEYS.includes(String(relatesTo(s.ev).key)), 120_000);
@@ -367,6 +371,12 @@ export async function benchBot(opts: BotBenchOptions = {}): Promise<Record<strin
     const windowMs = PROFILES.audio.durationMs;
     const p = (s: unknown, k: 'p50' | 'p95') => (s as { p50?: number; p95?: number } | undefined)?.[k];
     return {
+      how: {
+        server: 'origin_server_ts of the answer minus that of the command (both stamped by Synapse)',
+        fromBotSeen: "answer's origin_server_ts minus the time of the bot's own \"command\" log line (command seen by the bot)",
+        wall: 'our clock: just before the PUT of the command until our /sync delivered the answer',
+        rss: 'VmHWM of the bot process (node + tsx loader) from /proc, read before SIGTERM',
+      },
       setup: { uris: lab.uris.length, credentials: "bot's own /voip/turnServer from Synapse (turn_shared_secret)", engine: 'family both, e2e on, timeout 20 s', bot: 'child process: node --import tsx src/main.ts' },
       ...(off ? { commandToReaction: off.reactionMs } : {}),
       quality: { ...(off ? { off } : {}), ...(audio ? { audio } : {}) },
