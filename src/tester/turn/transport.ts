@@ -154,6 +154,21 @@ function openUdp(opts: TransportOptions, h: TransportHandlers): Promise<StunTran
   });
 }
 
+// One SecureContext per CA set: building it parses every root certificate
+// (native memory that only a full GC gives back), so never do that per connection.
+const contexts = new Map<string, tls.SecureContext>();
+function contextFor(ca: string | string[], minVersion: tls.SecureVersion): tls.SecureContext {
+  const list = Array.isArray(ca) ? ca : [ca];
+  const key = `${minVersion}\n${list.join('\n')}`;
+  let c = contexts.get(key);
+  if (!c) {
+    c = tls.createSecureContext({ ca: [...tls.rootCertificates, ...list], minVersion });
+    if (contexts.size > 16) contexts.clear();
+    contexts.set(key, c);
+  }
+  return c;
+}
+
 function openStream(
   opts: TransportOptions,
   h: TransportHandlers,
@@ -173,7 +188,7 @@ function openStream(
       localAddress: opts.localAddress,
       localPort: opts.localPort,
       ...(servername ? { servername } : {}),
-      ca: opts.tls?.ca ? [...tls.rootCertificates, ...(Array.isArray(opts.tls.ca) ? opts.tls.ca : [opts.tls.ca])] : undefined,
+      ...(opts.tls?.ca ? { secureContext: contextFor(opts.tls.ca, opts.tls.minVersion ?? 'TLSv1') } : {}),
       // We verify ourselves after the handshake so the certificate can be reported either way.
       rejectUnauthorized: false,
       minVersion: opts.tls?.minVersion ?? 'TLSv1',
