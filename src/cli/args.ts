@@ -28,6 +28,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'ttl', arg: 'SECONDS', group: 'source', help: 'lifetime of minted credentials (default 3600)' },
   { name: 'user-id', arg: 'ID', group: 'source', help: 'user part of minted REST usernames (default mx-voiptest)' },
   { name: 'realm', arg: 'REALM', group: 'options', help: 'the realm the TURN server should announce (AUTH-5)' },
+  { name: 'max-allocations', arg: 'N', group: 'options', help: 'allocations held at once (default 3, at most 16); raise only when the TURN user quota allows' },
   { name: 'family', arg: 'ipv4|ipv6|both', group: 'options', help: 'address families to test (default both)' },
   { name: 'only', arg: 'ID[,ID]', group: 'options', help: 'run just these checks (and what they need)' },
   { name: 'allow-private', group: 'options', help: 'lab use: permit loopback/private/special targets' },
@@ -126,6 +127,13 @@ function enumOf<T extends string>(raw: Raw, name: string, allowed: readonly T[],
   return v as T;
 }
 
+function maxAllocations(raw: Raw): { maxAllocations?: number } {
+  const n = positiveInt(raw, 'max-allocations');
+  if (n === undefined) return {};
+  if (n > 16) throw new UsageError('--max-allocations must be at most 16');
+  return { maxAllocations: n };
+}
+
 export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliRequest {
   const raw = parseRaw(argv);
   const format: Format = raw.has('json') ? 'json' : enumOf(raw, 'format', ['text', 'markdown', 'html', 'json'] as const, 'text');
@@ -183,6 +191,7 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     timeoutMs: positiveInt(raw, 'timeout-ms') ?? DEFAULT_CHECK_OPTIONS.timeoutMs,
     e2e: !raw.has('no-e2e'),
     ...(one(raw, 'realm') !== undefined ? { expectedRealm: one(raw, 'realm') } : {}),
+    ...maxAllocations(raw),
   };
   return { help: false, format, options };
 }

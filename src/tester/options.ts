@@ -24,6 +24,11 @@ export interface CheckOptions {
   e2e: boolean;
   /** The realm the TURN servers should announce (AUTH-5 warns when it differs); unset: the realm is only reported. */
   expectedRealm?: string;
+  /**
+   * Allocations held at once by this run (CHECKS.md safety rule: 3). An admin who
+   * knows the TURN user quota may raise it to run quality windows in parallel.
+   */
+  maxAllocations?: number;
   /** Lab use: answer A/AAAA lookups for URI host names (scenario names in network namespaces); default: DNS. */
   lookup?: Lookup;
 }

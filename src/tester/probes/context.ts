@@ -11,7 +11,7 @@ import type { Family, Finding, QualityResult, Target, TargetResult } from '../ty
 
 export class RunContext {
   readonly deadline: Deadline;
-  readonly allocations = new Semaphore(MAX_CONCURRENT_ALLOCATIONS);
+  readonly allocations: Semaphore;
   /** Our address as TURN servers see it, per family (from XOR-MAPPED-ADDRESS). */
   readonly publicAddress: Partial<Record<Family, string>> = {};
   /** SOFTWARE strings seen, by server address (SEC-1 reads them). */
@@ -22,6 +22,7 @@ export class RunContext {
     readonly creds: TurnCredentials,
   ) {
     this.deadline = new Deadline(options.timeoutMs);
+    this.allocations = new Semaphore(options.maxAllocations ?? MAX_CONCURRENT_ALLOCATIONS);
   }
 
   /** May we send packets to this address (e.g. a relayed address a server handed out)? */
