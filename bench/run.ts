@@ -14,6 +14,7 @@ import { runCheck } from '../src/tester/engine';
 import { PROFILES } from '../src/tester/quality/profile';
 import { percentile } from '../src/tester/quality/stats';
 import { TOOL_VERSION } from '../src/tester/version';
+import { benchBot } from './bot';
 import { startAllocProxy } from './lib/alloc-proxy';
 import { deadLab, healthyLab, type Healthy } from './lib/lab';
 import { allocations, blast } from './lib/ours';
@@ -157,6 +158,8 @@ async function main(): Promise<void> {
     // Diagnostic: the same run without E2E-1 (two allocations per target under the cap of 3).
     const noE2e = await timeRuns({ options: () => ({ ...healthy.options('off'), e2e: false }) }, 3);
     const audio = await timeRuns({ options: () => healthy.options('audio') }, 1);
+    // The same with the allocation cap raised (an admin's --max-allocations): windows of all 4 TURN targets in parallel.
+    const audio6 = await timeRuns({ options: () => ({ ...healthy.options('audio'), maxAllocations: 6 }) }, 1);
     const rate = await relayRate(healthy);
     const alloc = await allocationLatency(healthy);
     const rss = await childRun(healthy, 'audio');
@@ -172,7 +175,8 @@ async function main(): Promise<void> {
       fullReport: { uris: healthy.uris.length, quality: 'off', ...full },
       fullReportWithoutE2E: { uris: healthy.uris.length, quality: 'off', e2e: false, ...noE2e },
       allDead: deadRun,
-      audioReport: { uris: healthy.uris.length, quality: 'audio', windowMs, ...audio },
+      audioReport: { uris: healthy.uris.length, quality: 'audio', windowMs, maxAllocations: 3, ...audio },
+      audioReportMaxAllocations6: { uris: healthy.uris.length, quality: 'audio', windowMs, maxAllocations: 6, ...audio6 },
       relayRate: rate,
       allocationLatencyMs: alloc,
       peakRss: 'error' in rss ? rss : { mb: r1(rss.maxRssKb / 1024), run: 'child process, full 6-URI run with quality audio (tsx loader included)', durationMs: rss.durationMs },
@@ -186,6 +190,13 @@ async function main(): Promise<void> {
     });
   } finally {
     await healthy.stop();
+  }
+  try {
+    // The bot against real Synapse + coturn: reaction and report latency, 20 users at once.
+    result.bot = await benchBot();
+  } catch (e) {
+    result.bot = { error: (e as Error).message };
+  } finally {
     clearInterval(keepAlive);
   }
   const doc = {
