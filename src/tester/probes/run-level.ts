@@ -57,7 +57,8 @@ const transportMatrix: RunCheck = async (_ctx, states) => {
   }
   const working = Object.entries(matrix).flatMap(([t, row]) => Object.entries(row).filter(([, ok]) => ok).map(([f]) => `${t.toUpperCase()}/${f === 'ipv4' ? 'IPv4' : 'IPv6'}`));
   if (working.length === 0) {
-    return [finding('ALLOC-3', { status: 'fail', severity: 'high', cause: 'no-transport', summary: 'No TURN transport relays data.', evidence: { matrix } })];
+    // A summary, not a cause: each URI's own first failure says why (no second accusation).
+    return [finding('ALLOC-3', { status: 'info', cause: 'no-transport', summary: 'No TURN transport relays data (see each URI for why).', evidence: { matrix } })];
   }
   return [finding('ALLOC-3', { status: 'info', summary: `TURN relays data over ${working.join(', ')}.`, evidence: { matrix } })];
 };
