@@ -90,21 +90,20 @@ export function renderReadme(text: string): string {
   return s;
 }
 
-async function screenshot(): Promise<void> {
-  const { startCoturn } = await import('./lab');
-  const { DEMO_COTURN_HARDENING } = await import('./demo');
-  const { runCheck } = await import('../src/tester/engine');
+async function screenshot(name = 'relay-range-blocked'): Promise<void> {
+  // A scenario of the lab (real coturn in a network namespace, a real fault): a report an admin would get.
+  const { SCENARIOS } = await import('../test/scenarios');
+  const { openScenarioLab } = await import('../test/scenarios/runner');
   const { renderHtml } = await import('../src/render');
   const { chromium } = await import('playwright-core');
-  const { Secret } = await import('../src/tester/secret');
-  const coturn = await startCoturn({ tls: true, noRfc5780: true, realm: 'turn.example.test', extra: DEMO_COTURN_HARDENING });
+  const scenario = SCENARIOS.find((x) => x.name === name);
+  if (!scenario) throw new Error(`no scenario named ${name}`);
+  const lab = await openScenarioLab([scenario]);
   const profile = mkdtempSync(join(tmpdir(), 'mxv-shot-'));
   try {
-    const u = coturn.uris('127.0.0.1');
-    const report = await runCheck({
-      credentials: { kind: 'secret', uris: [u.turnUdp, u.turnTcp, u.turns!, `turn:[::1]:${coturn.port}?transport=udp`], secret: new Secret(coturn.secret!) },
-      family: 'both', allowPrivate: true, assumePublic: ['127.0.0.0/8', '::1/128'], ca: [coturn.caPem!], quality: 'audio', timeoutMs: 30_000, e2e: true,
-    });
+    const outcome = await lab.run(scenario);
+    const report = outcome.report;
+    if (!report) throw new Error(`scenario ${name} produced no report: ${outcome.error ?? 'unknown'}`);
     const html = renderHtml(report, { matrix: true });
     // A plain chat frame around the message, with the folded details opened.
     const page = `<!doctype html><html><head><meta charset="utf-8"><style>
@@ -134,7 +133,7 @@ async function screenshot(): Promise<void> {
     }
     process.stderr.write(`docs: wrote docs/report.png (overall ${report.grade.overall})\n`);
   } finally {
-    await coturn.stop();
+    await lab.close();
     rmSync(profile, { recursive: true, force: true });
   }
 }
@@ -142,7 +141,7 @@ async function screenshot(): Promise<void> {
 async function main(): Promise<number> {
   const arg = process.argv[2];
   if (arg === '--screenshot') {
-    await screenshot();
+    await screenshot(process.argv[3]);
     return 0;
   }
   const text = readFileSync(README, 'utf8');
