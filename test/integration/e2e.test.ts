@@ -86,7 +86,14 @@ test('IPv6: UDP, TCP and TLS pass with werift', async () => {
 
 test('node-datachannel engine: UDP over IPv4 and IPv6 pass relay-relay, wrong password fails, TCP is unsupported', async () => {
   for (const address of ['127.0.0.1', '::1']) {
-    const f = await timed(`ndc-pass-udp-${address}`, runE2E(input('udp', { address, engine: 'node-datachannel' })));
+    // libjuice does not enforce relay-only when host and relay share one loopback IP
+    // (FIELD-NOTES): it may pick a direct pair, which the probe rightly calls
+    // not-relayed. Never a fail; a relay-relay pass within a few tries.
+    let f = await timed(`ndc-pass-udp-${address}`, runE2E(input('udp', { address, engine: 'node-datachannel' })));
+    for (let i = 0; i < 4 && f.status !== 'pass'; i++) {
+      expect(f).toMatchObject({ status: 'warn', cause: 'not-relayed' });
+      f = await runE2E(input('udp', { address, engine: 'node-datachannel' }));
+    }
     expect(f).toMatchObject({ status: 'pass', evidence: { engine: 'node-datachannel', turnTransport: 'udp' } });
     expect((f.evidence as any).selectedPair.local.type).toBe('relay');
   }
