@@ -2,8 +2,10 @@
 // Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 start failed, 2 bad configuration.
 import { ConfigError, loadConfig } from './config';
 import { VoipBot } from './bot/bot';
-import { adoptSdkLogging, createLogger, scrub } from './bot/log';
+import { adoptSdkLogging } from './bot/sdk-log';
 import { describeError } from './bot/send';
+import { createLogger } from './ops/log';
+import { registerSecretValue, scrubText as scrub } from './ops/redact';
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -14,7 +16,7 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write('usage: mx-voiptest-bot --config FILE\n(secrets via MXV_ACCESS_TOKEN, MXV_PASSWORD, MXV_TURN_SHARED_SECRET or their _FILE variants)\n');
+    process.stdout.write('usage: mx-voiptest-bot --config FILE\n(secrets via MXV_ACCESS_TOKEN, MXV_PASSWORD, MXV_TURN_SHARED_SECRET or their _FILE variants;\n /healthz and /metrics on ops.listen / MXV_OPS_LISTEN, default 127.0.0.1:9464)\n');
     return 0;
   }
   const path = argValue('--config') ?? process.env.MXV_CONFIG;
@@ -28,6 +30,8 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  // Raw secret values are scrubbed from every log line, whichever library echoes them.
+  for (const s of [config.homeserver.accessToken, config.homeserver.password, config.turn.sharedSecret]) registerSecretValue(s);
   const log = createLogger({ level: config.logging.level, format: config.logging.format });
   adoptSdkLogging(log);
   process.on('unhandledRejection', (e) => log.error('unhandled rejection', { error: scrub(describeError(e)) }));

@@ -1,25 +1,34 @@
 // The bot runtime: matrix-bot-sdk client, invites, commands, runs with
 // reactions and one report message, encrypted-room fallback, the scheduled
-// report and a clean shutdown. The engine is called through runCheck only.
+// report, browser helper links (reports from the helper join the room the
+// command came from), /healthz + /metrics, and a clean shutdown. The engine
+// is called through runCheck only.
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { MatrixClient, SimpleFsStorageProvider } from 'matrix-bot-sdk';
 import { COMMANDS, interpret, runCommand, type CommandContext, type CommandServices, type Reply } from '../commands';
 import type { BotConfig } from '../config';
 import { describeDiff, diffRuns, HistoryStore, StoreError, targetKey, type Trigger } from '../store';
+import type { Logger } from '../ops/log';
+import { VoiptestMetrics } from '../ops/metrics';
+import { scrubText as scrub, registerSecretValue } from '../ops/redact';
+import type { Health } from '../ops/server';
+import { reportTargetKey } from '../store/target';
 import { runCheck, RunRefusedError } from '../tester/engine';
 import type { CheckOptions } from '../tester/options';
 import type { Report } from '../tester/report';
+import type { SourceKind } from '../tester/types';
 import { TOOL_VERSION } from '../tester/version';
+import type { FailedEvent, HelperService, ReportEvent } from '../web/service';
+import { startEndpoints, type Endpoints } from './endpoints';
 import { Limits } from './limits';
-import type { Logger } from './log';
+import { linkMessage, linkSentNote } from './link-message';
 import { notice, reportContent, resultEmoji, type MessageContent } from './message';
 import { Scheduler } from './scheduler';
 import { describeError, withRetry } from './send';
 import { login, type Session } from './session';
 import { chooseSource, serverOf } from './source';
 import type { CredentialSpec } from '../tester/credentials/types';
-import { scrub } from './log';
 
 type MatrixEvent = { type: string; sender: string; event_id: string; origin_server_ts?: number; state_key?: string; content?: Record<string, unknown> };
 
@@ -29,6 +38,33 @@ export interface BotDeps {
 }
 
 const STALE_EVENT_MS = 10 * 60_000;
+/** A sync older than this makes /healthz say 503 (long polls return every ~10 s). */
+const SYNC_STALE_MS = 90_000;
+/** History says 'browser'; the metrics label (src/ops/metrics.ts TRIGGERS) says 'helper'. */
+const METRIC_TRIGGER: Record<Trigger, string> = { command: 'command', schedule: 'schedule', browser: 'helper' };
+
+/** Engine options from the config (CA files read as PEM text). */
+export function engineOptionsOf(e: BotConfig['engine']): Omit<CheckOptions, 'credentials'> {
+  return {
+    family: e.family as CheckOptions['family'], allowPrivate: e.allowPrivate, assumePublic: e.assumePublic,
+    ca: e.ca.length ? e.ca.map((f) => readFileSync(f, 'utf8')) : undefined,
+    quality: e.quality as CheckOptions['quality'], timeoutMs: e.timeoutMs, e2e: e.e2e,
+  };
+}
+
+interface Finished {
+  trigger: Trigger;
+  roomIds: string[];
+  requester: string | null;
+  key: string;
+  sourceKind: SourceKind;
+  report: Report | null;
+  failure: string | null;
+  durationMs: number;
+  /** The command to react to with the result (and the ⏳ to take back). */
+  reactTo?: { roomId: string; eventId: string; hourglass: string | null };
+  mentionOnRegression?: boolean;
+}
 
 export class VoipBot {
   readonly startedAt = new Date();
@@ -47,10 +83,39 @@ export class VoipBot {
   private readonly encryptedNoticeAt = new Map<string, number>();
   private readonly dmRooms = new Map<string, string>();
   private readonly engine: (o: CheckOptions) => Promise<Report>;
+  readonly metrics = new VoiptestMetrics({ version: TOOL_VERSION });
+  private endpoints: Endpoints | null = null;
+  private syncing = false;
+  private lastSyncAt = 0;
+  /** The command behind each outstanding helper link ("user|room"), to react to when its report comes. */
+  private readonly browserRequests = new Map<string, { roomId: string; eventId: string }>();
 
   constructor(readonly config: BotConfig, private readonly log: Logger, deps: BotDeps = {}) {
     this.limits = new Limits({ ...config.limits, expectedRunMs: config.engine.timeoutMs });
     this.engine = deps.runCheck ?? ((o) => runCheck(o));
+  }
+
+  /** The browser helper (null when web.enabled is false or before start). */
+  get helper(): HelperService | null {
+    return this.endpoints?.helper ?? null;
+  }
+
+  /** Where /healthz and /metrics answer (null when off). */
+  get opsUrl(): string | null {
+    return this.endpoints?.opsUrl ?? null;
+  }
+
+  /** /healthz: healthy while a sync finished recently and we are not stopping. */
+  health(): Health {
+    const age = this.lastSyncAt ? Date.now() - this.lastSyncAt : null;
+    const sync = this.stopping ? 'stopping' : !this.syncing || age === null ? 'starting' : age < SYNC_STALE_MS ? 'running' : 'stale';
+    return {
+      ok: sync === 'running',
+      detail: {
+        sync, lastSyncAgeS: age === null ? null : Math.round(age / 1000), uptimeS: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+        runsInProgress: this.limits.active, helper: this.endpoints?.helper ? 'on' : 'off',
+      },
+    };
   }
 
   get userId(): string {
@@ -70,10 +135,27 @@ export class VoipBot {
       this.storeProblem = e instanceof StoreError ? e.userMessage : describeError(e);
       this.log.error('history database unavailable', { problem: this.storeProblem });
     }
+    // HTTP first: /healthz answers (503) while we log in and catch up.
+    this.endpoints = await startEndpoints({
+      config: c, metrics: this.metrics, health: () => this.health(), engineOptions: engineOptionsOf(c.engine), log: this.log,
+      runCheck: (o) => {
+        const done = this.metrics.runStarted();
+        return this.engine(o).finally(done);
+      },
+    });
+    this.helper?.on('report', (ev) => this.guard('browser report', this.onBrowserReport(ev)));
+    this.helper?.on('failed', (ev) => this.guard('browser failure', this.onBrowserFailed(ev)));
     this.session = await login(c);
+    registerSecretValue(this.session.accessToken);
     this.log.info('logged in', { userId: this.session.userId, deviceId: this.session.deviceId });
     const storage = new SimpleFsStorageProvider(join(c.dataDir, 'sync.json'));
     this.hadSyncToken = Boolean(await Promise.resolve(storage.getSyncToken()));
+    // Every completed sync stores its token: that is our liveness signal for /healthz.
+    const setSyncToken = storage.setSyncToken.bind(storage);
+    storage.setSyncToken = (token: string | null) => {
+      this.lastSyncAt = Date.now();
+      return setSyncToken(token);
+    };
     this.client = new MatrixClient(c.homeserver.url, this.session.accessToken.reveal(), storage);
     this.client.syncingTimeout = 10_000;
     this.dmRooms.clear();
@@ -99,6 +181,7 @@ export class VoipBot {
     }
     this.scheduler = new Scheduler(c, this.store, () => this.scheduledRun(), (e) => this.log.error('scheduled run failed', { error: describeError(e) }));
     await withRetry('start sync', () => this.client.start(), { deadlineMs: 120_000, isStopping: () => this.stopping });
+    this.syncing = true;
     this.scheduler.start();
     this.log.info('syncing', { nextScheduledRun: this.scheduler.info().nextRun?.toISOString() ?? null });
   }
@@ -114,6 +197,7 @@ export class VoipBot {
       this.log.info('waiting for runs to finish', { runs: pending.length });
       await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, graceMs).unref())]);
     }
+    await this.endpoints?.stop();
     this.store?.close();
     this.log.info('stopped');
   }
@@ -188,7 +272,9 @@ export class VoipBot {
     if (known) {
       try {
         const members = await this.client.getJoinedRoomMembers(known);
-        if (members.includes(this.session.userId)) {
+        // Reused only while it is still just the two of us, unencrypted (links go here).
+        const onlyUs = members.every((m) => m === user || m === this.session.userId);
+        if (members.includes(this.session.userId) && onlyUs && !(await this.isEncrypted(known))) {
           if (!members.includes(user)) await this.client.inviteUser(user, known).catch(() => undefined);
           return known;
         }
@@ -268,7 +354,7 @@ export class VoipBot {
         set: (cron, tz) => this.wrapStore(() => this.scheduler.set(cron, tz)),
         setRooms: (rooms) => this.wrapStore(() => this.scheduler.setRooms(rooms)),
       },
-      requestRun: (ctx) => this.requestRun(ctx),
+      requestRun: (ctx, opts) => this.requestRun(ctx, opts),
       sendJson: (ctx, id) => this.sendJson(ctx, id),
       activeRuns: () => this.limits.active,
     };
@@ -292,11 +378,11 @@ export class VoipBot {
     await this.send(ctx.roomId, { msgtype: 'm.file', body: name, filename: name, url, info: { mimetype: 'application/json', size: pretty.length } });
   }
 
-  /** The `!voiptest` command: admission, ⏳, the run, one report, the result reaction. */
-  private async requestRun(ctx: CommandContext): Promise<void> {
+  /** `!voiptest` (and `!voiptest browser`): admission, then a run here or a helper link in a DM. */
+  private async requestRun(ctx: CommandContext, opts: { browser?: boolean } = {}): Promise<void> {
     if (this.stopping) return ctx.reply({ text: 'I am shutting down; try again in a minute.' });
-    const source = chooseSource(ctx.sender, this.session, this.config);
-    if (!source.ok) return ctx.reply({ text: source.message });
+    const source = chooseSource(ctx.sender, this.session, this.config, { browser: opts.browser === true, helper: this.helper !== null });
+    if (source.kind === 'refuse') return ctx.reply({ text: source.message });
     const adm = this.limits.admit(ctx.sender, ctx.roomId);
     if (!adm.ok) {
       // One refusal per user per 10 s: a flood gets an answer, not a flood of answers.
@@ -306,6 +392,11 @@ export class VoipBot {
         await ctx.reply({ text: adm.message });
       }
       return;
+    }
+    if (source.kind === 'browser') {
+      // A link costs no run slot (the helper bounds its own sessions); the cooldown still applies.
+      adm.release();
+      return this.sendBrowserLink(ctx, source.reason);
     }
     const job = this.executeRun({ trigger: 'command', roomIds: [ctx.roomId], requester: ctx.sender, spec: source.spec, reactTo: ctx.eventId })
       .finally(() => adm.release());
@@ -328,15 +419,11 @@ export class VoipBot {
   }
 
   private async executeRun(r: { trigger: Trigger; roomIds: string[]; requester: string | null; spec: CredentialSpec; reactTo?: string; mentionOnRegression?: boolean }): Promise<void> {
-    const hourglass = r.reactTo ? await this.react(r.roomIds[0]!, r.reactTo, '⏳') : null;
-    const key = targetKey(r.spec);
-    const e = this.config.engine;
-    const options: CheckOptions = {
-      credentials: r.spec, family: e.family as CheckOptions['family'], allowPrivate: e.allowPrivate, assumePublic: e.assumePublic,
-      ca: e.ca.length ? e.ca.map((f) => readFileSync(f, 'utf8')) : undefined,
-      quality: e.quality as CheckOptions['quality'], timeoutMs: e.timeoutMs, e2e: e.e2e,
-    };
+    const room = r.roomIds[0]!;
+    const hourglass = r.reactTo ? await this.react(room, r.reactTo, '⏳') : null;
+    const options: CheckOptions = { ...engineOptionsOf(this.config.engine), credentials: r.spec };
     const t0 = Date.now();
+    const done = this.metrics.runStarted();
     let report: Report | null = null;
     let failure: string | null = null;
     try {
@@ -345,7 +432,20 @@ export class VoipBot {
       failure = err instanceof RunRefusedError ? `I cannot test that: ${err.message}` : `The test could not run: ${describeError(err)}`;
       failure = scrub(failure);
       this.log.warn('run failed', { trigger: r.trigger, error: failure });
+    } finally {
+      done();
     }
+    await this.finishRun({
+      trigger: r.trigger, roomIds: r.roomIds, requester: r.requester, key: targetKey(r.spec), sourceKind: r.spec.kind,
+      report, failure, durationMs: Date.now() - t0, mentionOnRegression: r.mentionOnRegression,
+      ...(r.reactTo ? { reactTo: { roomId: room, eventId: r.reactTo, hourglass } } : {}),
+    });
+  }
+
+  /** After any run (command, schedule, browser): metrics, history, what changed, the report, the result reaction. */
+  private async finishRun(r: Finished): Promise<void> {
+    const { report, failure } = r;
+    this.metrics.recordRun({ trigger: METRIC_TRIGGER[r.trigger], target: r.key, durationMs: r.durationMs, report });
     const headline: string[] = [];
     const footer: string[] = [];
     let mention: string[] = [];
@@ -353,8 +453,8 @@ export class VoipBot {
     if (this.store) {
       try {
         runId = this.store.saveRun({
-          trigger: r.trigger, roomId: r.roomIds[0] ?? null, requester: r.requester, targetKey: key, sourceKind: r.spec.kind,
-          ...(report ? { report } : { error: failure ?? 'unknown', durationMs: Date.now() - t0 }),
+          trigger: r.trigger, roomId: r.roomIds[0] ?? null, requester: r.requester, targetKey: r.key, sourceKind: r.sourceKind,
+          ...(report ? { report } : { error: failure ?? 'unknown', durationMs: r.durationMs }),
         });
       } catch (err) {
         const why = err instanceof StoreError ? err.userMessage : describeError(err);
@@ -365,7 +465,7 @@ export class VoipBot {
       footer.push(`History is not available (${this.storeProblem ?? 'not open'}).`);
     }
     if (report && runId !== null) {
-      const prev = this.store!.previousRun(key, runId);
+      const prev = this.store!.previousRun(r.key, runId);
       if (prev) {
         const d = diffRuns({ run: prev, findings: this.store!.findings(prev.id) }, { run: this.store!.getRun(runId)!, findings: this.store!.findings(runId) });
         if (d.changed) {
@@ -383,11 +483,74 @@ export class VoipBot {
       }
     }
     if (r.reactTo) {
-      const room = r.roomIds[0]!;
-      if (hourglass) await this.retrying('redact', () => this.client.redactEvent(room, hourglass), 30_000).catch((err) => this.log.warn('redact failed', { error: describeError(err) }));
-      await this.react(room, r.reactTo, resultEmoji(report));
+      const { roomId, eventId, hourglass } = r.reactTo;
+      if (hourglass) await this.retrying('redact', () => this.client.redactEvent(roomId, hourglass), 30_000).catch((err) => this.log.warn('redact failed', { error: describeError(err) }));
+      await this.react(roomId, eventId, resultEmoji(report));
     }
-    this.log.info('run finished', { trigger: r.trigger, target: key, grade: report?.grade.overall ?? null, ms: Date.now() - t0 });
+    this.log.info('run finished', { trigger: r.trigger, target: r.key, grade: report?.grade.overall ?? null, ms: r.durationMs });
+  }
+
+  // ---- browser helper --------------------------------------------------------
+
+  /** A room only the requester and the bot are in (or invited to), unencrypted: the only place a link may go. */
+  private async isPrivateWith(roomId: string, user: string): Promise<boolean> {
+    try {
+      const res = await this.client.doRequest('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/members`) as { chunk?: { state_key?: string; content?: { membership?: string } }[] };
+      const who = new Set((res.chunk ?? []).filter((e) => e.content?.membership === 'join' || e.content?.membership === 'invite').map((e) => e.state_key));
+      return who.has(this.session.userId) && who.has(user) && who.size === 2 && !(await this.isEncrypted(roomId));
+    } catch (e) {
+      this.log.debug('membership lookup failed', { roomId, error: describeError(e) });
+      return false;
+    }
+  }
+
+  private async sendBrowserLink(ctx: CommandContext, reason: 'asked' | 'other-server'): Promise<void> {
+    const helper = this.helper!;
+    const inDm = await this.isPrivateWith(ctx.roomId, ctx.sender);
+    const dm = inDm ? ctx.roomId : await this.openDm(ctx.sender);
+    if (!dm) {
+      return ctx.reply({ text: 'I could not open a direct chat with you for the link (it is a one-time key, so I do not post it here). Start a direct chat with me and send ' + `${this.config.commandPrefix} browser there.` });
+    }
+    const { url, expiresAt } = helper.createLink(ctx.sender, ctx.roomId);
+    const key = `${ctx.sender}|${ctx.roomId}`;
+    this.browserRequests.delete(key);
+    this.browserRequests.set(key, { roomId: ctx.roomId, eventId: ctx.eventId });
+    while (this.browserRequests.size > 1000) this.browserRequests.delete(this.browserRequests.keys().next().value!);
+    const now = new Date();
+    await this.send(dm, linkMessage({
+      url, expiresAt, now, prefix: this.config.commandPrefix, reason,
+      requesterServer: serverOf(ctx.sender), botServer: serverOf(this.session.userId), reportRoom: inDm ? 'here' : ctx.roomId,
+    }));
+    this.log.info('browser link sent', { roomId: ctx.roomId, requester: ctx.sender, dm, reason, expiresAt: expiresAt.toISOString() });
+    if (!inDm) await ctx.reply({ text: linkSentNote(dm, Math.max(1, Math.round((expiresAt.getTime() - now.getTime()) / 60_000))) });
+  }
+
+  private takeBrowserRequest(userId: string, roomId: string): { roomId: string; eventId: string } | undefined {
+    const key = `${userId}|${roomId}`;
+    const r = this.browserRequests.get(key);
+    this.browserRequests.delete(key);
+    return r;
+  }
+
+  private async onBrowserReport(ev: ReportEvent): Promise<void> {
+    if (this.stopping) return;
+    const asked = this.takeBrowserRequest(ev.userId, ev.roomId);
+    await this.finishRun({
+      trigger: 'browser', roomIds: [ev.roomId], requester: ev.userId, key: reportTargetKey(ev.report), sourceKind: ev.report.source.kind,
+      report: ev.report, failure: null, durationMs: ev.report.durationMs,
+      ...(asked ? { reactTo: { ...asked, hourglass: null } } : {}),
+    });
+  }
+
+  private async onBrowserFailed(ev: FailedEvent): Promise<void> {
+    if (this.stopping) return;
+    const asked = this.takeBrowserRequest(ev.userId, ev.roomId);
+    const failure = scrub(`The browser test for ${ev.userId} could not finish: ${ev.reason}`);
+    await this.finishRun({
+      trigger: 'browser', roomIds: [ev.roomId], requester: ev.userId, key: 'browser:unknown', sourceKind: 'shared',
+      report: null, failure, durationMs: 0,
+      ...(asked ? { reactTo: { ...asked, hourglass: null } } : {}),
+    });
   }
 
   // ---- schedule ----------------------------------------------------------------
@@ -418,8 +581,8 @@ export class VoipBot {
       this.log.warn('scheduled run skipped: busy');
       return;
     }
-    const source = chooseSource(null, this.session, this.config);
-    if (!source.ok) {
+    const source = chooseSource(null, this.session, this.config, { helper: false });
+    if (source.kind !== 'run') {
       adm.release();
       return;
     }

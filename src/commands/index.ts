@@ -1,5 +1,6 @@
 // The command table: every command described once. Help text and parsing are
 // derived from it; the runtime dispatches through dispatch().
+import { browser } from './browser';
 import { helpCommand } from './help';
 import { history, json } from './history';
 import { addressedWords, resolveCommand, type Addressing, type MessageContent } from './parse';
@@ -11,6 +12,7 @@ import { voiptest } from './voiptest';
 export const COMMANDS: readonly CommandSpec[] = [
   voiptest,
   helpCommand(() => COMMANDS),
+  browser,
   history,
   json,
   status,

@@ -50,8 +50,11 @@ export interface CommandServices {
     set(cron: string, timezone: string): ScheduleInfo;
     setRooms(rooms: string[]): ScheduleInfo;
   };
-  /** Start a run for this request (cooldowns, reactions, report: the runtime's job). */
-  requestRun(ctx: CommandContext): Promise<void>;
+  /**
+   * Start a run for this request (cooldowns, reactions, report: the runtime's
+   * job). browser: send the requester a browser helper link instead.
+   */
+  requestRun(ctx: CommandContext, opts?: { browser?: boolean }): Promise<void>;
   /** Upload a run's JSON report to the room as an m.file. */
   sendJson(ctx: CommandContext, runId: number): Promise<void>;
   activeRuns(): number;

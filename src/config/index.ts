@@ -1,3 +1,3 @@
 export { SCHEMA, type BotConfig } from './schema';
-export { loadConfig, defaultConfig, ConfigError, isValidCron, isValidTimezone, type LoadOptions } from './load';
+export { loadConfig, defaultConfig, ConfigError, isValidCron, isValidTimezone, isLoopbackListen, type LoadOptions } from './load';
 export { renderSample } from './sample';

@@ -54,7 +54,7 @@ function fromEnv(field: Field, env: NodeJS.ProcessEnv, path: string, problems: s
       return undefined;
     }
   }
-  return direct === '' ? undefined : direct;
+  return direct === '' && !field.emptyEnv ? undefined : direct;
 }
 
 /** Env strings to the field's type: lists are comma-separated. */
@@ -120,6 +120,12 @@ function validateField(field: Field, v: unknown, path: string, problems: string[
   }
 }
 
+/** 127.0.0.0/8, ::1 or localhost: only this machine can reach it (lab, tests, demo). */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export function isValidCron(expr: string): boolean {
   try {
     new Cron(expr, { paused: true }).stop();
@@ -171,7 +177,12 @@ function crossCheck(c: BotConfig, opts: LoadOptions, problems: string[]): void {
   }
   if (hs.password && !hs.userId && !hs.accessToken) problems.push('homeserver.userId: required for password login');
   if (c.turn.sharedSecret && c.turn.uris.length === 0) problems.push('turn.uris: required when turn.sharedSecret is set');
-  if (c.web.enabled && !c.web.publicBaseUrl) problems.push('web.publicBaseUrl: required when web.enabled is true');
+  for (const [key, listen] of [['web.listen', c.web.listen], ['ops.listen', c.ops.listen]] as const) {
+    if (listen && Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) problems.push(`${key}: port of ${show(listen)} is above 65535`);
+  }
+  if (c.web.enabled && !c.web.publicBaseUrl && !isLoopbackListen(c.web.listen)) {
+    problems.push('web.publicBaseUrl: required when web.enabled is true and web.listen is not a loopback address (links must point at your public URL)');
+  }
 }
 
 /** Load, override from env, validate. Throws ConfigError listing every problem. */

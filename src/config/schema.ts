@@ -9,6 +9,8 @@ interface Base {
   env?: string;
   /** Shown (commented out) in the sample when the default is null. */
   example?: string;
+  /** An empty env value is a value (e.g. "" disables a listener), not "unset". */
+  emptyEnv?: boolean;
 }
 export type Field =
   | (Base & { t: 'string'; default: string; pattern?: RegExp; patternHint?: string })
@@ -33,6 +35,8 @@ export function isField(x: Field | Section): x is Field {
 
 const MXID = /^@[^:\s]+:[^\s]+$/;
 const ROOM = /^(![^\s]+|#[^:\s]+:[^\s]+)$/;
+const LISTEN = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.\-]+):\d{1,5}$/;
+const OPT_LISTEN = /^$|^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.\-]+):\d{1,5}$/;
 const SERVER = /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/;
 
 export const SCHEMA = {
@@ -93,9 +97,27 @@ export const SCHEMA = {
     e2e: { t: 'bool', default: true, doc: 'Run the in-process WebRTC check through each relay.' },
   },
   web: {
-    enabled: { t: 'bool', default: false, doc: 'Serve the browser helper (not available yet).' },
-    listen: { t: 'string', default: '127.0.0.1:8080', pattern: /^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.\-]+):\d{1,5}$/, patternHint: 'host:port', doc: 'Address the helper listens on.' },
-    publicBaseUrl: { t: 'optUrl', default: null, example: 'https://voiptest.example.org', doc: 'Public URL of the helper (behind your reverse proxy).' },
+    enabled: {
+      t: 'bool', default: false,
+      doc: 'Serve the browser helper: "!voiptest browser" (and "!voiptest" from users of other homeservers when no TURN secret applies) gets a one-time link in a DM; the page logs in to the user\'s own homeserver, shares its TURN credentials with consent and tests from the user\'s network.',
+    },
+    listen: { t: 'string', default: '127.0.0.1:8080', pattern: LISTEN, patternHint: 'host:port', doc: 'Address the helper listens on (port 0: any free port, tests).' },
+    publicBaseUrl: {
+      t: 'optUrl', default: null, example: 'https://voiptest.example.org',
+      doc: 'Public URL of the helper (behind your reverse proxy); links point here. Required with web.enabled unless web.listen is a loopback address (then links use the bound address).',
+    },
+    linkTtl: { t: 'int', default: 900, min: 60, max: 86400, doc: 'Seconds a link stays valid; it works once, for the user who asked.' },
+    maxSessions: { t: 'int', default: 4, min: 1, max: 32, doc: 'Browser tests at once; more get "busy, try again" in the page.' },
+    connectSrc: {
+      t: 'list', default: [], item: /^\S+$/, itemHint: 'a CSP source like http://127.0.0.1:*',
+      doc: 'Lab use: origins the page may reach besides https: (e.g. "http://127.0.0.1:*" for a plain-HTTP lab homeserver).',
+    },
+  },
+  ops: {
+    listen: {
+      t: 'string', default: '127.0.0.1:9464', env: 'MXV_OPS_LISTEN', emptyEnv: true, pattern: OPT_LISTEN, patternHint: 'host:port or empty',
+      doc: 'GET /healthz (200 while syncing, 503 otherwise) and GET /metrics (Prometheus) listen here; empty disables. Equal to web.listen: served by the helper server.',
+    },
   },
   logging: {
     level: { t: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'], env: 'MXV_LOG_LEVEL', doc: 'Least severe level logged.' },

@@ -11,3 +11,10 @@ export function targetKey(spec: CredentialSpec): string {
       : `uris:${[...new Set(spec.credentials.uris)].sort().join(' ')}`;
   }
 }
+
+/** The same identity, from a report (a browser helper run has no spec here, only its report). */
+export function reportTargetKey(report: { source: { homeserver?: string }; uris: { uri: string }[] }): string {
+  return report.source.homeserver
+    ? `hs:${report.source.homeserver.replace(/\/+$/, '').toLowerCase()}`
+    : `uris:${[...new Set(report.uris.map((u) => u.uri))].sort().join(' ')}`;
+}

@@ -71,7 +71,8 @@ export function createHelperServer(ctx: HelperServerContext): Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<string> {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
-    if (path === '/healthz' && method === 'GET') {
+    // The bot's health (ops, via extraRoutes) wins over plain liveness when mounted here.
+    if (path === '/healthz' && method === 'GET' && !ctx.extraRoutes?.['/healthz']) {
       sendJson(res, 200, { ok: true });
       return 'healthz';
     }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
 import { startSynapse, type SynapseLab, type SynapseUser } from '../../scripts/lab/synapse';
 import { VoipBot } from '../../src/bot/bot';
-import { createLogger } from '../../src/bot/log';
+import { createLogger } from '../../src/ops/log';
+import { adoptSdkLogging } from '../../src/bot/sdk-log';
 import { loadConfig, type BotConfig } from '../../src/config';
 
 jest.setTimeout(180_000);
@@ -24,6 +25,7 @@ let bob: SynapseUser; // allowed inviter
 let mallory: SynapseUser; // not allowed
 let botUser: SynapseUser;
 const logLines: string[] = [];
+const testLog = createLogger({ level: 'debug', format: 'json', sink: { write: (l: string) => logLines.push(l) } });
 let txn = 0;
 
 async function api(u: SynapseUser, method: string, path: string, body?: unknown): Promise<any> {
@@ -90,6 +92,7 @@ invites: { users: ["${alice.userId}", "${bob.userId}"] }
 limits: { userCooldownSeconds: 30, roomCooldownSeconds: 0, maxConcurrentRuns: 2 }
 engine: { allowPrivate: true, quality: "off", e2e: false, timeoutMs: 15000, family: "ipv4" }
 logging: { level: "debug", format: "json" }
+ops: { listen: "127.0.0.1:0" }
 ${extra}`,
   });
 }
@@ -105,7 +108,8 @@ beforeAll(async () => {
     hs.registerUser('bob', 'bob-password'),
     hs.registerUser('mallory', 'mallory-password'),
   ]);
-  bot = new VoipBot(botConfig('', join(dir, 'data')), createLogger({ level: 'debug', format: 'json', write: (l) => logLines.push(l) }));
+  bot = new VoipBot(botConfig('', join(dir, 'data')), testLog);
+  adoptSdkLogging(testLog);
   await bot.start();
 });
 
@@ -238,6 +242,18 @@ describe('bot against a real Synapse', () => {
     await botNotice(bob, dm, s, /mx-voiptest/, 60_000);
   });
 
+  test('/healthz says ok while syncing; /metrics counts the runs by trigger (own ops server)', async () => {
+    expect(bot!.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const h = await fetch(`${bot!.opsUrl}/healthz`);
+    expect(h.status).toBe(200);
+    expect(await h.json()).toMatchObject({ status: 'ok', sync: 'running', helper: 'off' });
+    const m = await (await fetch(`${bot!.opsUrl}/metrics`)).text();
+    expect(m).toMatch(/^mxv_runs_total\{trigger="command",result="[a-z]+"\} [1-9]/m);
+    expect(m).toMatch(/^mxv_runs_total\{trigger="schedule",result="[a-z]+"\} [1-9]/m);
+    expect(m).toMatch(/^mxv_grade\{target="hs:http:\/\/127\.0\.0\.1:\d+",family="overall"\} \d/m);
+    expect(m).toContain('mxv_runs_in_progress 0');
+  });
+
   test('logs never contain the access token or the TURN secret', () => {
     const all = logLines.join('\n');
     expect(all.length).toBeGreaterThan(0);
@@ -249,7 +265,7 @@ describe('bot against a real Synapse', () => {
     const data = join(dir, 'data2');
     const cfgPath = join(dir, 'bot2.yaml');
     const user = await hs!.registerUser('voiptest2', 'bot2-password');
-    writeFileSync(cfgPath, `homeserver: { url: "${hs!.url}", userId: "${user.userId}" }\ndataDir: "${data}"\nlogging: { format: json }\n`);
+    writeFileSync(cfgPath, `homeserver: { url: "${hs!.url}", userId: "${user.userId}" }\ndataDir: "${data}"\nlogging: { format: json }\nops: { listen: "127.0.0.1:0" }\n`);
     const run = async (): Promise<{ code: number | null; out: string }> => {
       const p = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', cfgPath], {
         cwd: join(__dirname, '..', '..'), env: { ...process.env, MXV_PASSWORD: 'bot2-password' }, stdio: ['ignore', 'pipe', 'pipe'],

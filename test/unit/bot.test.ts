@@ -1,7 +1,11 @@
 import { Limits } from '../../src/bot/limits';
 import { retryDelay, withRetry, SendFailedError } from '../../src/bot/send';
-import { createLogger, scrub } from '../../src/bot/log';
+import { createLogger } from '../../src/ops/log';
+import { scrubText as scrub } from '../../src/ops/redact';
 import { chooseSource } from '../../src/bot/source';
+import { linkMessage, linkSentNote } from '../../src/bot/link-message';
+import { sameListen } from '../../src/bot/endpoints';
+import { reportTargetKey } from '../../src/store';
 import { reportContent, resultEmoji, contentBytes } from '../../src/bot/message';
 import { defaultConfig } from '../../src/config';
 import { Secret } from '../../src/tester/secret';
@@ -56,7 +60,7 @@ describe('logging never shows secrets', () => {
   });
   test('logger lines are scrubbed, JSON or text', () => {
     const lines: string[] = [];
-    const log = createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) });
+    const log = createLogger({ level: 'info', format: 'json', sink: { write: (l: string) => lines.push(l) } });
     log.debug('hidden');
     log.info('login', { token: 'syt_zzz_yyy', secret: new Secret('s3cr3t') });
     expect(lines).toHaveLength(1);
@@ -67,20 +71,73 @@ describe('logging never shows secrets', () => {
 
 describe('credential source by requester', () => {
   const bot = { userId: '@bot:hs.example', accessToken: new Secret('t') };
+  const off = { helper: false };
+  const on = { helper: true };
   test('same server: the bot\'s own /voip/turnServer', () => {
-    const c = chooseSource('@alice:hs.example', bot, defaultConfig());
-    expect(c).toMatchObject({ ok: true, spec: { kind: 'homeserver' } });
+    expect(chooseSource('@alice:hs.example', bot, defaultConfig(), off)).toMatchObject({ kind: 'run', spec: { kind: 'homeserver' } });
+    expect(chooseSource('@alice:hs.example', bot, defaultConfig(), on)).toMatchObject({ kind: 'run', spec: { kind: 'homeserver' } });
   });
-  test('other server with a REST secret: minted', () => {
+  test('other server with a REST secret: minted (even with the helper on)', () => {
     const cfg = defaultConfig();
     cfg.turn.sharedSecret = new Secret('s');
     cfg.turn.uris = ['turn:t.example:3478'];
-    expect(chooseSource('@bob:other.example', bot, cfg)).toMatchObject({ ok: true, spec: { kind: 'secret', uris: ['turn:t.example:3478'], userId: '@bob:other.example' } });
+    expect(chooseSource('@bob:other.example', bot, cfg, on)).toMatchObject({ kind: 'run', spec: { kind: 'secret', uris: ['turn:t.example:3478'], userId: '@bob:other.example' } });
   });
-  test('other server, no secret: says the browser helper is not available yet', () => {
-    const c = chooseSource('@bob:other.example', bot, defaultConfig());
-    expect(c.ok).toBe(false);
-    expect((c as { message: string }).message).toMatch(/not available yet/);
+  test('other server, no secret: a helper link when the helper runs, else an explanation naming web.enabled', () => {
+    expect(chooseSource('@bob:other.example', bot, defaultConfig(), on)).toEqual({ kind: 'browser', reason: 'other-server' });
+    const c = chooseSource('@bob:other.example', bot, defaultConfig(), off);
+    expect(c.kind).toBe('refuse');
+    expect((c as { message: string }).message).toMatch(/not enabled on this bot \(its operator sets web\.enabled\)/);
+    expect((c as { message: string }).message).not.toMatch(/not available yet/);
+  });
+  test('!voiptest browser: always a link when the helper runs; a clear no otherwise; the schedule never asks', () => {
+    const cfg = defaultConfig();
+    cfg.turn.sharedSecret = new Secret('s');
+    cfg.turn.uris = ['turn:t.example:3478'];
+    expect(chooseSource('@alice:hs.example', bot, cfg, { browser: true, helper: true })).toEqual({ kind: 'browser', reason: 'asked' });
+    expect(chooseSource('@bob:other.example', bot, cfg, { browser: true, helper: true })).toEqual({ kind: 'browser', reason: 'asked' });
+    const no = chooseSource('@alice:hs.example', bot, cfg, { browser: true, helper: false });
+    expect(no).toMatchObject({ kind: 'refuse', message: expect.stringMatching(/browser helper is not enabled/) });
+    expect(chooseSource(null, bot, cfg, { browser: true, helper: true })).toMatchObject({ kind: 'run' });
+  });
+});
+
+describe('browser link messages', () => {
+  const now = new Date('2026-03-01T10:00:00Z');
+  const base = { url: 'https://vt.example/helper/AbC_-', expiresAt: new Date('2026-03-01T10:15:00Z'), now, prefix: '!voiptest', requesterServer: 'other.example', botServer: 'hs.example' };
+  test('the DM says what is tested, what is shared, where the report goes and when the link expires', () => {
+    const m = linkMessage({ ...base, reason: 'other-server', reportRoom: '!group:hs.example' });
+    expect(m.msgtype).toBe('m.notice');
+    expect(m.body).toContain(base.url);
+    expect(m.body).toMatch(/You are on other\.example, and I can only get TURN credentials from hs\.example/);
+    expect(m.body).toMatch(/TURN server addresses and a temporary TURN username and password/);
+    expect(m.body).toMatch(/never store, log or post them/);
+    expect(m.body).toMatch(/in the room you asked from \(!group:hs\.example\)/);
+    expect(m.body).toMatch(/expires at 10:15 UTC \(in 15 min\)/);
+    expect(m.body).toContain('!voiptest browser');
+    expect(m.formatted_body).toContain(`<a href="${base.url}">`);
+    const here = linkMessage({ ...base, reason: 'asked', reportRoom: 'here' });
+    expect(here.body).toMatch(/I post the report here\./);
+  });
+  test('HTML is escaped', () => {
+    const m = linkMessage({ ...base, url: 'https://x/"><script>', reason: 'asked', reportRoom: 'here' });
+    expect(m.formatted_body).not.toContain('<script>');
+  });
+  test('the group room hears about the DM, never the link', () => {
+    const n = linkSentNote('!dm:hs.example', 15);
+    expect(n).toMatch(/I sent you a one-time link in a direct chat \(!dm:hs\.example\)/);
+    expect(n).not.toMatch(/https?:/);
+  });
+});
+
+describe('endpoints and targets', () => {
+  test('same listen address', () => {
+    expect(sameListen('127.0.0.1:0', ' 127.0.0.1:0')).toBe(true);
+    expect(sameListen('127.0.0.1:9464', '127.0.0.1:8080')).toBe(false);
+  });
+  test('a browser report\'s target is its homeserver, else its URI set', () => {
+    expect(reportTargetKey({ source: { homeserver: 'HTTPS://Matrix.Example/' }, uris: [] })).toBe('hs:https://matrix.example');
+    expect(reportTargetKey({ source: {}, uris: [{ uri: 'turn:b' }, { uri: 'turn:a' }, { uri: 'turn:a' }] })).toBe('uris:turn:a turn:b');
   });
 });
 

@@ -62,6 +62,7 @@ describe('commands from the table', () => {
     const h = helpText(COMMANDS, '!voiptest', false).text;
     expect(h).toContain('!voiptest history [n] — ');
     expect(h).not.toContain('schedule set');
+    expect(h).toContain('!voiptest browser — Test from your own network in your browser');
     expect(helpText(COMMANDS, '!voiptest', true).text).toContain('!voiptest schedule set <cron> [tz] — Set the time of the scheduled report. (admins)');
   });
   test('tokenize keeps quoted words together', () => {

@@ -95,7 +95,35 @@ describe('config', () => {
 
   test('cross-field rules', () => {
     expect(problems(() => loadConfig({ env: { ...TOKEN_ENV, MXV_TURN_SHARED_SECRET: 's' } }))).toContain('turn.uris: required when turn.sharedSecret is set');
-    expect(problems(() => loadConfig({ env: TOKEN_ENV, text: 'web:\n  enabled: true\n' }))).toContain('web.publicBaseUrl: required when web.enabled is true');
+    const web = problems(() => loadConfig({ env: TOKEN_ENV, text: 'web:\n  enabled: true\n  listen: "0.0.0.0:8080"\n' }));
+    expect(web).toEqual([expect.stringMatching(/^web\.publicBaseUrl: required when web\.enabled is true and web\.listen is not a loopback address/)]);
+    // On loopback (lab, demo, tests) links use the bound address.
+    expect(loadConfig({ env: TOKEN_ENV, text: 'web:\n  enabled: true\n  listen: "127.0.0.1:0"\n' }).web.publicBaseUrl).toBeNull();
+    expect(problems(() => loadConfig({ env: TOKEN_ENV, text: 'ops:\n  listen: "127.0.0.1:70000"\n' }))).toEqual(['ops.listen: port of "127.0.0.1:70000" is above 65535']);
+  });
+
+  test('browser helper and ops keys: defaults, validation naming the key, env', () => {
+    const d = defaultConfig();
+    expect(d.web).toEqual({ enabled: false, listen: '127.0.0.1:8080', publicBaseUrl: null, linkTtl: 900, maxSessions: 4, connectSrc: [] });
+    expect(d.ops.listen).toBe('127.0.0.1:9464');
+    const p = problems(() => loadConfig({
+      env: TOKEN_ENV,
+      text: 'web:\n  listen: "nowhere"\n  linkTtl: 5\n  maxSessions: 0\n  publicBaseUrl: "ftp://x"\n  connectSrc: ["a b"]\nops:\n  listen: 9464\n',
+    }));
+    expect(p).toEqual(expect.arrayContaining([
+      'web.listen: "nowhere" is not host:port',
+      'web.linkTtl: 5 is out of range 60..86400',
+      'web.maxSessions: 0 is out of range 1..32',
+      'web.publicBaseUrl: "ftp://x" must be http(s)',
+      expect.stringMatching(/^web\.connectSrc\[0\]: "a b" is not a CSP source/),
+      'ops.listen: must be a string, got 9464',
+    ]));
+    // MXV_OPS_LISTEN overrides; empty (in YAML or env) disables.
+    expect(loadConfig({ env: { ...TOKEN_ENV, MXV_OPS_LISTEN: '0.0.0.0:9100' } }).ops.listen).toBe('0.0.0.0:9100');
+    expect(loadConfig({ env: { ...TOKEN_ENV, MXV_OPS_LISTEN: '' }, text: 'ops:\n  listen: "127.0.0.1:1"\n' }).ops.listen).toBe('');
+    expect(loadConfig({ env: TOKEN_ENV, text: 'ops:\n  listen: ""\n' }).ops.listen).toBe('');
+    const ok = loadConfig({ env: TOKEN_ENV, text: 'web:\n  enabled: true\n  listen: "0.0.0.0:8080"\n  publicBaseUrl: "https://vt.example.org/"\n' });
+    expect(ok.web).toMatchObject({ enabled: true, publicBaseUrl: 'https://vt.example.org' });
   });
 
   test('a missing file is a clear error', () => {

@@ -30,6 +30,17 @@ describe('history store (real SQLite file)', () => {
     expect(store.schemaVersion).toBe(1);
   });
 
+  test('a browser helper run: trigger browser, source shared, the browser section kept, no secrets', () => {
+    const browser = { userAgent: 'Chrome/156', perUri: [{ uri: 'turn:127.0.0.1:3478?transport=udp', candidates: { host: 1, srflx: 0, relay: 1 }, relayOnly: 1, errors: [], dataChannel: { ok: true, rttMs: 1.5, connectMs: 300, selectedPair: null, error: null } }] };
+    const report = { ...fakeReport(), source: { kind: 'shared' as const, homeserver: 'https://other.example' }, browser };
+    const id = store.saveRun({ ...base, trigger: 'browser', targetKey: 'hs:https://other.example', sourceKind: 'shared', report });
+    expect(store.getRun(id)).toMatchObject({ trigger: 'browser', sourceKind: 'shared', targetKey: 'hs:https://other.example' });
+    const json = JSON.parse(store.reportJson(id)!) as { browser: typeof browser };
+    expect(json.browser).toEqual(browser);
+    expect(store.reportJson(id)).not.toMatch(/hunter2|syt_abc/);
+    expect(store.recentRuns({ limit: 5, trigger: 'browser' }).map((r) => r.id)).toEqual([id]);
+  });
+
   test('saves runs with findings, no secrets in the row', () => {
     const id = store.saveRun({ ...base, report: fakeReport({ fails: ['DATA-1'] }) });
     const run = store.getRun(id)!;

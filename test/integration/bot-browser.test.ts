@@ -1,0 +1,234 @@
+// The bot with its browser helper, against a real Synapse, a real coturn and
+// real Chromium, all on 127.0.0.1. The lab has one homeserver, so "a user the
+// bot cannot get credentials for" is emulated with `!voiptest browser`: the
+// user asks in a group room, gets the one-time link in a DM (never in the
+// group), opens it in Chromium, logs in to their homeserver in the page,
+// consents, and the group room receives the merged report with the "From
+// your network" section; history keeps it (trigger browser, source shared,
+// no secrets); /healthz and /metrics answer on the helper's server (same
+// listen address) and count the runs by trigger.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
+import { startSynapse, type SynapseLab, type SynapseUser } from '../../scripts/lab/synapse';
+import { VoipBot } from '../../src/bot/bot';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/ops/log';
+import { adoptSdkLogging } from '../../src/bot/sdk-log';
+import { HistoryStore } from '../../src/store';
+
+jest.setTimeout(180_000);
+
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection', '--ignore-certificate-errors',
+];
+const CAROL_PASSWORD = 'carol-browser-password';
+
+type Ev = { type: string; sender: string; event_id: string; content: Record<string, any> };
+
+let coturn: CoturnLab | undefined;
+let hs: SynapseLab | undefined;
+let bot: VoipBot | undefined;
+let ctx: BrowserContext | undefined;
+let dir: string;
+let botUser: SynapseUser;
+let carol: SynapseUser;
+let dave: SynapseUser;
+const logLines: string[] = [];
+const testLog = createLogger({ level: 'debug', format: 'json', sink: { write: (l: string) => logLines.push(l) } });
+const timings: Record<string, number> = {};
+let txn = 0;
+let dmRoom = '';
+
+async function api(u: SynapseUser, method: string, path: string, body?: unknown): Promise<any> {
+  const r = await fetch(`${hs!.url}/_matrix/client/v3${path}`, {
+    method,
+    headers: { authorization: `Bearer ${u.accessToken.reveal()}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const j = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
+  return j;
+}
+
+const send = (u: SynapseUser, roomId: string, body: string) =>
+  api(u, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${Date.now()}-${++txn}`, { msgtype: 'm.text', body }).then((r) => r.event_id as string);
+
+async function events(u: SynapseUser, roomId: string): Promise<Ev[]> {
+  const r = await api(u, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
+  return (r.chunk as Ev[]).reverse();
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+async function botNotice(u: SynapseUser, roomId: string, afterEventId: string | null, re: RegExp, timeoutMs = 30_000): Promise<Ev> {
+  return waitFor(`bot notice ${re}`, async () => {
+    const evs = await events(u, roomId);
+    const i = afterEventId ? evs.findIndex((e) => e.event_id === afterEventId) : -1;
+    return evs.slice(i + 1).find((e) => e.sender === botUser.userId && e.type === 'm.room.message' && re.test(String(e.content.body)));
+  }, timeoutMs);
+}
+
+beforeAll(async () => {
+  const t0 = Date.now();
+  dir = mkdtempSync(join(tmpdir(), 'mxv-bot-browser-'));
+  coturn = await startCoturn({});
+  const u = coturn.uris();
+  hs = await startSynapse({ turnUris: [u.turnUdp, u.turnTcp], turnSharedSecret: coturn.secret!, turnUserLifetime: '1h' });
+  [botUser, carol, dave] = await Promise.all([
+    hs.registerUser('voiptest', 'bot-password'),
+    hs.registerUser('carol', CAROL_PASSWORD),
+    hs.registerUser('dave', 'dave-password'),
+  ]);
+  const config = loadConfig({
+    env: { MXV_ACCESS_TOKEN: botUser.accessToken.reveal() },
+    text: `
+homeserver: { url: "${hs.url}" }
+dataDir: "${join(dir, 'data')}"
+invites: { users: ["${carol.userId}"] }
+limits: { userCooldownSeconds: 0, roomCooldownSeconds: 0, maxConcurrentRuns: 2 }
+engine: { allowPrivate: true, quality: "off", e2e: false, timeoutMs: 15000, family: "ipv4" }
+web: { enabled: true, listen: "127.0.0.1:0", linkTtl: 600, connectSrc: ["http://127.0.0.1:*"] }
+ops: { listen: "127.0.0.1:0" }
+logging: { level: "debug", format: "json" }
+`,
+  });
+  bot = new VoipBot(config, testLog);
+  adoptSdkLogging(testLog);
+  await bot.start();
+  const profile = join(dir, 'chromium');
+  ctx = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+  timings.setup = Date.now() - t0;
+});
+
+afterAll(async () => {
+  await ctx?.close().catch(() => undefined);
+  await bot?.stop(2000).catch(() => undefined);
+  await hs?.stop().catch(() => undefined);
+  await coturn?.stop().catch(() => undefined);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  // eslint-disable-next-line no-console
+  console.log('bot-browser timings (ms):', JSON.stringify(timings));
+});
+
+test('!voiptest browser in a group room: link in a DM, Chromium consents, the merged report lands in the group room', async () => {
+  // A group room: carol, the bot, and dave (invited), so the link must not go here.
+  const { room_id: group } = await api(carol, 'POST', '/createRoom', { preset: 'private_chat', invite: [botUser.userId, dave.userId] });
+  await waitFor('bot joined', async () => Boolean((await api(carol, 'GET', `/rooms/${encodeURIComponent(group)}/joined_members`)).joined?.[botUser.userId]));
+
+  const t0 = Date.now();
+  const cmd = await send(carol, group, '!voiptest browser');
+  const note = await botNotice(carol, group, cmd, /^I sent you a one-time link in a direct chat/);
+  timings.commandToNote = Date.now() - t0;
+  const dm = /\((![^)]+)\)/.exec(String(note.content.body))![1]!;
+  await api(carol, 'POST', `/join/${encodeURIComponent(dm)}`, {});
+  dmRoom = dm;
+  expect(await api(carol, 'GET', `/rooms/${encodeURIComponent(dm)}/state/m.room.encryption/`).catch(() => null)).toBeNull();
+  expect(Object.keys((await api(carol, 'GET', `/rooms/${encodeURIComponent(dm)}/joined_members`)).joined).sort()).toEqual([botUser.userId, carol.userId].sort());
+  const linkEv = await botNotice(carol, dm, null, /one-time link/);
+  const body = String(linkEv.content.body);
+  const url = /(http:\/\/127\.0\.0\.1:\d+\/helper\/[A-Za-z0-9_-]{43})/.exec(body)![1]!;
+  expect(body).toMatch(/TURN server addresses and a temporary TURN username and password/);
+  expect(body).toMatch(/in the room you asked from \(!/);
+  expect(body).toMatch(/expires at \d\d:\d\d UTC \(in 10 min\)/);
+  expect(linkEv.content.formatted_body).toContain(`<a href="${url}">`);
+  // The group room never sees a link.
+  expect(JSON.stringify(await events(carol, group))).not.toContain('/helper/');
+
+  // Chromium: open, log in to the own homeserver, consent.
+  const page = await ctx!.newPage();
+  const t1 = Date.now();
+  const resp = await page.goto(url);
+  expect(resp?.status()).toBe(200);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.fill('#homeserver', hs!.url);
+  await page.fill('#username', 'carol');
+  await page.fill('#password', CAROL_PASSWORD);
+  await page.click('#fetch');
+  await page.waitForSelector('#step-consent:not([hidden])', { timeout: 15000 });
+  await page.click('#consent');
+  await page.waitForSelector('body[data-state="done"]', { timeout: 60000 });
+  timings.openToResults = Date.now() - t1;
+  expect(await page.textContent('#report')).toContain('From your network');
+  await page.close();
+
+  // The merged report in the room the command came from.
+  const report = await botNotice(carol, group, cmd, /^VoIP check of/, 30_000);
+  timings.commandToReport = Date.now() - t0;
+  expect(report.content.body).toMatch(/From your network \(Chrom\w* \d+\): a data channel opened through 2 of 2 relays/);
+  expect(report.content.formatted_body).toContain('From your network');
+  expect(report.content.body).toMatch(/Full JSON report: !voiptest json \d+/);
+  const all = JSON.stringify(report.content);
+  for (const s of [CAROL_PASSWORD, carol.accessToken.reveal(), botUser.accessToken.reveal(), coturn!.secret!, url]) expect(all).not.toContain(s);
+  // The result reaction on the command.
+  await waitFor('result reaction', async () => (await events(carol, group)).find((x) => x.type === 'm.reaction' && x.sender === botUser.userId &&
+    x.content['m.relates_to']?.event_id === cmd && ['✅', '⚠️', '❌'].includes(x.content['m.relates_to']?.key)));
+
+  // History: trigger browser, source shared, the browser section kept, no secrets.
+  const store = HistoryStore.open(join(dir, 'data', 'history.db'));
+  try {
+    const [run] = store.recentRuns({ limit: 1, trigger: 'browser' });
+    expect(run).toMatchObject({ trigger: 'browser', sourceKind: 'shared', roomId: group, requester: carol.userId, targetKey: `hs:${hs!.url}` });
+    const json = store.reportJson(run!.id)!;
+    expect(JSON.parse(json).browser.perUri).toHaveLength(2);
+    for (const s of [CAROL_PASSWORD, carol.accessToken.reveal(), coturn!.secret!, url.split('/').pop()!]) expect(json).not.toContain(s);
+  } finally {
+    store.close();
+  }
+
+  // The link is spent.
+  expect((await fetch(url)).status).toBe(410);
+});
+
+test('!voiptest browser inside the DM: the link comes right there, no extra note', async () => {
+  const dm = dmRoom;
+  expect(dm).toMatch(/^!/);
+  const cmd = await send(carol, dm, '!voiptest browser');
+  const link = await botNotice(carol, dm, cmd, /one-time link/);
+  expect(String(link.content.body)).toMatch(/I post the report here\./);
+  await new Promise((r) => setTimeout(r, 500));
+  const after = (await events(carol, dm)).slice((await events(carol, dm)).findIndex((e) => e.event_id === cmd) + 1);
+  expect(after.filter((e) => e.sender === botUser.userId && /I sent you/.test(String(e.content?.body)))).toEqual([]);
+});
+
+test('/healthz and /metrics on the helper\'s server: ok while syncing, runs by trigger', async () => {
+  // One ordinary run too, so both triggers show.
+  const { room_id: r } = await api(carol, 'POST', '/createRoom', { preset: 'private_chat', invite: [botUser.userId, dave.userId] });
+  await waitFor('bot joined', async () => Boolean((await api(carol, 'GET', `/rooms/${encodeURIComponent(r)}/joined_members`)).joined?.[botUser.userId]));
+  const cmd = await send(carol, r, '!voiptest');
+  await botNotice(carol, r, cmd, /^VoIP check of/, 60_000);
+
+  expect(bot!.opsUrl).toBe(bot!.helper!.baseUrl);
+  const h = await fetch(`${bot!.opsUrl}/healthz`);
+  expect(h.status).toBe(200);
+  expect(await h.json()).toMatchObject({ status: 'ok', sync: 'running', helper: 'on' });
+  const m = await (await fetch(`${bot!.opsUrl}/metrics`)).text();
+  expect(m).toMatch(/^mxv_runs_total\{trigger="helper",result="[a-z]+"\} 1$/m);
+  expect(m).toMatch(/^mxv_runs_total\{trigger="command",result="[a-z]+"\} 1$/m);
+  expect(m).toMatch(/^mxv_run_duration_seconds_count\{trigger="helper"\} 1$/m);
+  expect(m).toContain('mxv_runs_in_progress 0');
+});
+
+test('logs never contain a password, token, TURN secret or link token', () => {
+  const all = logLines.join('\n');
+  expect(all).toContain('browser link sent');
+  for (const s of [CAROL_PASSWORD, carol.accessToken.reveal(), botUser.accessToken.reveal(), coturn!.secret!]) expect(all).not.toContain(s);
+  expect(all).not.toMatch(/\/helper\/[A-Za-z0-9_-]{43}/);
+});
