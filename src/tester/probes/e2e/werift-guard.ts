@@ -157,18 +157,21 @@ function installPatches(): void {
       ctx.turns.add(this);
     }
     let rejected: number | undefined;
+    let unsniff = () => undefined as void;
     for (let attempt = 0; ; attempt++) {
       try {
         const pending: Promise<void> = origConnectionMade.call(this);
         // werift drops the error answer to its authenticated Allocate (no
         // MESSAGE-INTEGRITY on it) and waits ~6 s for a timeout. Watch the wire.
-        sniffAllocateErrors(this, (code) => {
+        unsniff = sniffAllocateErrors(this, (code) => {
           rejected = code;
           failTransactions(this);
         });
         await pending;
+        unsniff();
         break;
       } catch (err) {
+        unsniff();
         const why = rejected ? { kind: 'rejected' as const, errorCode: rejected } : classify(err);
         // 437: this local port still has an allocation on the server (the kernel
         // handed us a port a just-closed socket used; coturn frees a deleted
@@ -211,12 +214,15 @@ function installPatches(): void {
 // retransmits its first, unauthenticated Allocate, and the server answers every
 // copy with 401; a stale copy arriving after the authenticated Allocate went out
 // is not a rejection of it. Unauthenticated answers are werift's to handle.
-function sniffAllocateErrors(turn: TurnLike, onRejected: (code: number) => void): void {
+/** Returns the undo: the relay's data path runs without the sniffer once the Allocate is settled. */
+function sniffAllocateErrors(turn: TurnLike, onRejected: (code: number) => void): () => void {
   const inner = turn.transport.onData;
-  if (typeof inner !== 'function') return;
-  turn.transport.onData = (data: Buffer, addr: unknown) => {
+  if (typeof inner !== 'function') return () => undefined;
+  const stream = turn.transport.type !== 'udp';
+  let pending = Buffer.alloc(0);
+  const inspect = (frame: Buffer) => {
     try {
-      const msg = W.parseMessage(data);
+      const msg = W.parseMessage(frame);
       if (msg && msg.messageMethod === W.methods.ALLOCATE && msg.messageClass === W.classes.ERROR) {
         const tx = (turn as unknown as { transactions?: Record<string, { integrityKey?: unknown; ended?: boolean }> }).transactions?.[msg.transactionIdHex];
         if (tx && tx.integrityKey && !tx.ended) {
@@ -225,10 +231,37 @@ function sniffAllocateErrors(turn: TurnLike, onRejected: (code: number) => void)
         }
       }
     } catch {
-      // not a whole STUN message (stream fragment, ChannelData): werift handles it
+      // not a STUN message (ChannelData): werift handles it
+    }
+  };
+  const sniffer = (data: Buffer, addr: unknown) => {
+    if (!stream) inspect(data);
+    else {
+      // A stream chunk may hold several messages (a stale 401 and the real one) or part of one.
+      pending = Buffer.concat([pending, data]);
+      for (;;) {
+        const n = streamFrameLength(pending);
+        if (n === 0 || n > pending.length) break;
+        inspect(pending.subarray(0, n));
+        pending = pending.subarray(n);
+      }
+      if (pending.length > 65536 + 20) pending = Buffer.alloc(0); // not our framing: stop looking
     }
     inner(data, addr);
   };
+  turn.transport.onData = sniffer;
+  return () => {
+    if (turn.transport.onData === sniffer) turn.transport.onData = inner;
+  };
+}
+
+/** Length of the first STUN message or ChannelData frame (padded to 4 on streams) in buf; 0 if unknown yet. */
+function streamFrameLength(buf: Buffer): number {
+  if (buf.length < 4) return 0;
+  const len = buf.readUInt16BE(2);
+  if ((buf[0]! & 0xc0) === 0) return 20 + len; // STUN: header + attributes (already 4-aligned)
+  if ((buf[0]! & 0xc0) === 0x40) return 4 + ((len + 3) & ~3); // ChannelData, padded on streams (RFC 8656 s12.5)
+  return 0;
 }
 
 function failTransactions(turn: TurnLike, skipRefresh = false): void {
