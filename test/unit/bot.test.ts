@@ -4,7 +4,8 @@ import { createLogger } from '../../src/ops/log';
 import { scrubText as scrub } from '../../src/ops/redact';
 import { chooseSource } from '../../src/bot/source';
 import { linkMessage, linkSentNote } from '../../src/bot/link-message';
-import { sameListen } from '../../src/bot/endpoints';
+import { sameListen, startEndpoints } from '../../src/bot/endpoints';
+import { VoiptestMetrics } from '../../src/ops/metrics';
 import { reportTargetKey } from '../../src/store';
 import { reportContent, resultEmoji, contentBytes } from '../../src/bot/message';
 import { defaultConfig } from '../../src/config';
@@ -164,5 +165,51 @@ describe('report message', () => {
     expect(resultEmoji({ ...report, grade: { ...report.grade, overall: 'Poor' } })).toBe('⚠️');
     expect(resultEmoji({ ...report, security: { verdict: 'unsafe', findings: [] } } as Report)).toBe('❌');
     expect(resultEmoji(null)).toBe('❌');
+  });
+});
+
+describe('ops endpoints (real HTTP on loopback)', () => {
+  const metrics = () => new VoiptestMetrics({ version: 't' });
+  const base = (listen: string) => {
+    const c = defaultConfig();
+    c.ops.listen = listen;
+    return c;
+  };
+  const opts = (config: ReturnType<typeof defaultConfig>, lines: string[], ok = false) => ({
+    config, metrics: metrics(), health: () => ({ ok, detail: { sync: ok ? 'running' : 'starting' } }),
+    engineOptions: { family: 'ipv4' as const, allowPrivate: true, assumePublic: [], quality: 'off' as const, timeoutMs: 1000, e2e: false },
+    runCheck: async () => { throw new Error('not used'); },
+    log: createLogger({ level: 'debug', format: 'json', sink: { write: (l: string) => lines.push(l) } }),
+  });
+
+  test('own server: /healthz 503 until healthy, /metrics; empty listen disables', async () => {
+    const lines: string[] = [];
+    const ep = await startEndpoints(opts(base('127.0.0.1:0'), lines));
+    try {
+      expect(ep.helper).toBeNull();
+      const h = await fetch(`${ep.opsUrl}/healthz`);
+      expect(h.status).toBe(503);
+      expect(await h.json()).toMatchObject({ status: 'unhealthy', sync: 'starting' });
+      expect(await (await fetch(`${ep.opsUrl}/metrics`)).text()).toContain('mxv_build_info{version="t"} 1');
+    } finally {
+      await ep.stop();
+    }
+    const off = await startEndpoints(opts(base(''), lines));
+    expect(off.opsUrl).toBeNull();
+    await off.stop();
+  });
+
+  test('a port in use is logged, not fatal', async () => {
+    const lines: string[] = [];
+    const first = await startEndpoints(opts(base('127.0.0.1:0'), lines, true));
+    try {
+      const taken = first.opsUrl!.replace('http://', '');
+      const second = await startEndpoints(opts(base(taken), lines));
+      expect(second.opsUrl).toBeNull();
+      expect(lines.join('\n')).toMatch(/ops endpoints could not listen.*EADDRINUSE/);
+      await second.stop();
+    } finally {
+      await first.stop();
+    }
   });
 });
