@@ -1,4 +1,4 @@
-// The logger the helper needs: the bot's Logger (src/bot/log.ts) fits it.
+// The logger the helper needs: the bot's Logger (src/ops/log.ts) fits it.
 // Callers pass fields without secrets or URLs (our URLs hold tokens).
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;

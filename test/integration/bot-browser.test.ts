@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/log';
 import { adoptSdkLogging } from '../../src/bot/sdk-log';
 import { HistoryStore } from '../../src/store';
+import { runCheck, RunRefusedError } from '../../src/tester/engine';
 
 jest.setTimeout(180_000);
 
@@ -42,6 +43,8 @@ const testLog = createLogger({ level: 'debug', format: 'json', sink: { write: (l
 const timings: Record<string, number> = {};
 let txn = 0;
 let dmRoom = '';
+/** Set by a test: the next engine run is refused (the helper's 'failed' path). */
+let refuseNext = false;
 
 async function api(u: SynapseUser, method: string, path: string, body?: unknown): Promise<any> {
   const r = await fetch(`${hs!.url}/_matrix/client/v3${path}`, {
@@ -110,7 +113,15 @@ ops: { listen: "127.0.0.1:0" }
 logging: { level: "debug", format: "json" }
 `,
   });
-  bot = new VoipBot(config, testLog);
+  bot = new VoipBot(config, testLog, {
+    runCheck: async (o) => {
+      if (refuseNext) {
+        refuseNext = false;
+        throw new RunRefusedError('simulated refusal (password=hunter2-simulated)');
+      }
+      return runCheck(o);
+    },
+  });
   adoptSdkLogging(testLog);
   await bot.start();
   const profile = join(dir, 'chromium');
@@ -224,6 +235,28 @@ test('/healthz and /metrics on the helper\'s server: ok while syncing, runs by t
   expect(m).toMatch(/^mxv_runs_total\{trigger="command",result="[a-z]+"\} 1$/m);
   expect(m).toMatch(/^mxv_run_duration_seconds_count\{trigger="helper"\} 1$/m);
   expect(m).toContain('mxv_runs_in_progress 0');
+});
+
+test('a browser run that cannot run: a notice with the safe reason, ❌ on the command', async () => {
+  const cmd = await send(carol, dmRoom, '!voiptest browser');
+  const linkEv = await botNotice(carol, dmRoom, cmd, /one-time link/);
+  const url = /(http:\/\/127\.0\.0\.1:\d+\/helper\/[A-Za-z0-9_-]{43})/.exec(String(linkEv.content.body))![1]!;
+  refuseNext = true;
+  const page = await ctx!.newPage();
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.fill('#homeserver', hs!.url);
+  await page.fill('#username', 'carol');
+  await page.fill('#password', CAROL_PASSWORD);
+  await page.click('#fetch');
+  await page.waitForSelector('#step-consent:not([hidden])', { timeout: 15000 });
+  await page.click('#consent');
+  const n = await botNotice(carol, dmRoom, cmd, /could not finish/, 60_000);
+  await page.close();
+  expect(n.content.body).toMatch(/^The browser test for @carol:localhost could not finish: The check could not start: simulated refusal/);
+  expect(n.content.body).not.toContain('hunter2-simulated');
+  await waitFor('❌ reaction', async () => (await events(carol, dmRoom)).find((x) => x.type === 'm.reaction' && x.sender === botUser.userId &&
+    x.content['m.relates_to']?.event_id === cmd && x.content['m.relates_to']?.key === '❌'));
 });
 
 test('logs never contain a password, token, TURN secret or link token', () => {
