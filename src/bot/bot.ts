@@ -135,6 +135,8 @@ export class VoipBot {
       this.storeProblem = e instanceof StoreError ? e.userMessage : describeError(e);
       this.log.error('history database unavailable', { problem: this.storeProblem });
     }
+    // Raw secret values are scrubbed from every log line, whichever library echoes them.
+    for (const secret of [c.homeserver.accessToken, c.homeserver.password, c.turn.sharedSecret]) registerSecretValue(secret);
     // HTTP first: /healthz answers (503) while we log in and catch up.
     this.endpoints = await startEndpoints({
       config: c, metrics: this.metrics, health: () => this.health(), engineOptions: engineOptionsOf(c.engine), log: this.log,

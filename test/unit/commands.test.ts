@@ -112,6 +112,7 @@ describe('running commands against a real store', () => {
     const t = await run('!voiptest status', ctx());
     expect(t).toContain('mx-voiptest 1.2.3, up 1h 1m');
     expect(t).toContain('Next scheduled run: 2030-01-01 08:00 UTC');
+    expect(t).toContain('Browser helper (!voiptest browser): off');
   });
 
   test('json of another room is not handed out', async () => {
