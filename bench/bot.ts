@@ -198,6 +198,8 @@ function writeConfig(lab: Lab, name: string, opts: { quality: 'off' | 'audio'; l
     'schedule: { enabled: false }',
     `engine: { allowPrivate: true, assumePublic: ["127.0.0.0/8", "::1/128"], ca: ["${lab.caFile}"], quality: ${opts.quality} }`,
     'logging: { level: info, format: json }',
+    // A free port for /healthz + /metrics: never clash with a demo or another bot on 9464.
+    'ops: { listen: "127.0.0.1:0" }',
     '',
   ].join('\n'));
   return path;

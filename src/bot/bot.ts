@@ -38,6 +38,12 @@ export interface BotDeps {
 }
 
 const STALE_EVENT_MS = 10 * 60_000;
+// Without a filter Synapse sends at most 10 timeline events per room per sync
+// and drops the rest ("limited"): a burst of commands in one room lost some.
+const SYNC_FILTER = {
+  presence: { types: [] as string[] },
+  room: { timeline: { limit: 200 }, ephemeral: { types: [] as string[] } },
+};
 /** A sync older than this makes /healthz say 503 (long polls return every ~10 s). */
 const SYNC_STALE_MS = 90_000;
 /** History says 'browser'; the metrics label (src/ops/metrics.ts TRIGGERS) says 'helper'. */
@@ -182,7 +188,7 @@ export class VoipBot {
       }
     }
     this.scheduler = new Scheduler(c, this.store, () => this.scheduledRun(), (e) => this.log.error('scheduled run failed', { error: describeError(e) }));
-    await withRetry('start sync', () => this.client.start(), { deadlineMs: 120_000, isStopping: () => this.stopping });
+    await withRetry('start sync', () => this.client.start(SYNC_FILTER), { deadlineMs: 120_000, isStopping: () => this.stopping });
     this.syncing = true;
     this.scheduler.start();
     this.log.info('syncing', { nextScheduledRun: this.scheduler.info().nextRun?.toISOString() ?? null });
