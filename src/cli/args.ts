@@ -21,7 +21,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'homeserver', arg: 'URL', group: 'source', help: 'get TURN credentials from this homeserver (/voip/turnServer)' },
   { name: 'access-token', arg: 'T', group: 'source', help: 'access token for --homeserver (or env MXV_ACCESS_TOKEN)', secretEnv: 'MXV_ACCESS_TOKEN' },
   { name: 'user', arg: 'MXID', group: 'source', help: 'log in to --homeserver as this user (with --password)' },
-  { name: 'uri', arg: 'URI', repeat: true, group: 'source', help: 'a stun:/turn:/turns: URI to test (repeatable)' },
+  { name: 'uri', arg: 'URI', repeat: true, group: 'source', help: 'a stun:/turn:/turns: URI to test' },
   { name: 'username', arg: 'U', group: 'source', help: 'TURN username for --uri' },
   { name: 'password', arg: 'P', group: 'source', help: 'TURN or Matrix password (or env MXV_PASSWORD)', secretEnv: 'MXV_PASSWORD' },
   { name: 'secret', arg: 'S', group: 'source', help: 'TURN REST shared secret: mint credentials (or env MXV_TURN_SECRET)', secretEnv: 'MXV_TURN_SECRET' },
@@ -50,7 +50,7 @@ export class UsageError extends Error {
 }
 
 export function helpText(): string {
-  const line = (o: OptionSpec) => `  --${o.name}${o.arg ? ` ${o.arg}` : ''}`.padEnd(34) + o.help + (o.repeat ? ' (repeatable)' : '');
+  const line = (o: OptionSpec) => `${`  --${o.name}${o.arg ? ` ${o.arg}` : ''}`.padEnd(33)} ${o.help}${o.repeat ? ' (repeatable)' : ''}`;
   return [
     'voiptest check [source] [options]',
     '',
