@@ -35,15 +35,8 @@ export interface ReportCheck {
   cause?: string;
 }
 
-export interface ReportQuality {
-  uri: string;
-  family: Family;
-  rttMs: { p50: number; p95: number };
-  jitterMs: number;
-  lossPct: { up: number; down: number };
-  goodputKbps: number;
-  [extra: string]: unknown;
-}
+/** Quality results go into the report as measured (QualityResult in types.ts). */
+export type ReportQuality = QualityResult;
 
 export interface Report {
   schema: typeof REPORT_SCHEMA;

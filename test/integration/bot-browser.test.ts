@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
 import { startSynapse, type SynapseLab, type SynapseUser } from '../../scripts/lab/synapse';
+import { matrixTestClient, waitFor, type Ev } from '../support/matrix-client';
 import { VoipBot } from '../../src/bot/bot';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/log';
@@ -28,7 +29,6 @@ const ARGS = [
 ];
 const CAROL_PASSWORD = 'carol-browser-password';
 
-type Ev = { type: string; sender: string; event_id: string; content: Record<string, any> };
 
 let coturn: CoturnLab | undefined;
 let hs: SynapseLab | undefined;
@@ -41,53 +41,11 @@ let dave: SynapseUser;
 const logLines: string[] = [];
 const testLog = createLogger({ level: 'debug', format: 'json', sink: { write: (l: string) => logLines.push(l) } });
 const timings: Record<string, number> = {};
-let txn = 0;
 let dmRoom = '';
 /** Set by a test: the next engine run is refused (the helper's 'failed' path). */
 let refuseNext = false;
 
-async function api(u: SynapseUser, method: string, path: string, body?: unknown): Promise<any> {
-  const r = await fetch(`${hs!.url}/_matrix/client/v3${path}`, {
-    method,
-    headers: { authorization: `Bearer ${u.accessToken.reveal()}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const j = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
-}
-
-const send = (u: SynapseUser, roomId: string, body: string) =>
-  api(u, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${Date.now()}-${++txn}`, { msgtype: 'm.text', body }).then((r) => r.event_id as string);
-
-async function events(u: SynapseUser, roomId: string): Promise<Ev[]> {
-  const r = await api(u, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
-  return (r.chunk as Ev[]).reverse();
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-async function botNotice(u: SynapseUser, roomId: string, afterEventId: string | null, re: RegExp, timeoutMs = 30_000): Promise<Ev> {
-  return waitFor(`bot notice ${re}`, async () => {
-    const evs = await events(u, roomId);
-    const i = afterEventId ? evs.findIndex((e) => e.event_id === afterEventId) : -1;
-    return evs.slice(i + 1).find((e) => e.sender === botUser.userId && e.type === 'm.room.message' && re.test(String(e.content.body)));
-  }, timeoutMs);
-}
+const { api, send, events, botNotice } = matrixTestClient(() => hs!.url, () => botUser.userId, 'b');
 
 beforeAll(async () => {
   const t0 = Date.now();

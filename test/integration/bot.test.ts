@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
 import { startSynapse, type SynapseLab, type SynapseUser } from '../../scripts/lab/synapse';
+import { matrixTestClient, waitFor, type Ev } from '../support/matrix-client';
 import { VoipBot } from '../../src/bot/bot';
 import { createLogger } from '../../src/ops/log';
 import { adoptSdkLogging } from '../../src/bot/sdk-log';
@@ -14,7 +15,6 @@ import { loadConfig, type BotConfig } from '../../src/config';
 
 jest.setTimeout(180_000);
 
-type Ev = { type: string; sender: string; event_id: string; content: Record<string, any>; state_key?: string; redacts?: string; unsigned?: Record<string, any> };
 
 let coturn: CoturnLab | undefined;
 let hs: SynapseLab | undefined;
@@ -26,51 +26,8 @@ let mallory: SynapseUser; // not allowed
 let botUser: SynapseUser;
 const logLines: string[] = [];
 const testLog = createLogger({ level: 'debug', format: 'json', sink: { write: (l: string) => logLines.push(l) } });
-let txn = 0;
 
-async function api(u: SynapseUser, method: string, path: string, body?: unknown): Promise<any> {
-  const r = await fetch(`${hs!.url}/_matrix/client/v3${path}`, {
-    method,
-    headers: { authorization: `Bearer ${u.accessToken.reveal()}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const j = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
-}
-
-const send = (u: SynapseUser, roomId: string, body: string, extra: Record<string, unknown> = {}) =>
-  api(u, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${Date.now()}-${++txn}`, { msgtype: 'm.text', body, ...extra }).then((r) => r.event_id as string);
-
-async function events(u: SynapseUser, roomId: string): Promise<Ev[]> {
-  const r = await api(u, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
-  return (r.chunk as Ev[]).reverse();
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-/** The bot's first notice in the room after `afterEventId` matching `re`. */
-async function botNotice(u: SynapseUser, roomId: string, afterEventId: string, re: RegExp, timeoutMs = 30_000): Promise<Ev> {
-  return waitFor(`bot notice ${re}`, async () => {
-    const evs = await events(u, roomId);
-    const i = evs.findIndex((e) => e.event_id === afterEventId);
-    return evs.slice(i + 1).find((e) => e.sender === botUser.userId && e.type === 'm.room.message' && re.test(String(e.content.body)));
-  }, timeoutMs);
-}
+const { api, send, events, botNotice } = matrixTestClient(() => hs!.url, () => botUser.userId, 't');
 
 async function roomWithBot(u: SynapseUser, opts: Record<string, unknown> = {}): Promise<string> {
   const { room_id: roomId } = await api(u, 'POST', '/createRoom', { preset: 'private_chat', invite: [botUser.userId], ...opts });
@@ -200,7 +157,7 @@ describe('bot against a real Synapse', () => {
 
   test('encrypted room: a plain notice, and an unencrypted DM where commands work', async () => {
     const enc = await roomWithBot(bob, { initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] });
-    const ev = (await api(bob, 'PUT', `/rooms/${encodeURIComponent(enc)}/send/m.room.encrypted/t${++txn}`, {
+    const ev = (await api(bob, 'PUT', `/rooms/${encodeURIComponent(enc)}/send/m.room.encrypted/enc${Date.now()}`, {
       algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'AwgAEnAB', device_id: 'X', sender_key: 'k', session_id: 's',
     })).event_id as string;
     await botNotice(bob, enc, ev, /cannot read encrypted messages.*invited you to an unencrypted room/);
