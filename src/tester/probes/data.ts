@@ -163,6 +163,21 @@ export async function relayBothWays(ctx: RunContext, state: TargetState, client:
       );
       return;
     }
+    const fromIp = from?.address.replace(/^::ffff:/, '');
+    if (!inbound && outbound && fromIp !== undefined && fromIp !== relayed.address) {
+      // The relay sends from one address and hands out another: peers aim at an address that is not coturn.
+      state.gate(
+        finding('DATA-1', {
+          ...state.scope,
+          status: 'fail',
+          severity: 'high',
+          cause: 'wrong-external-ip',
+          summary: `The relay sends from ${fromIp} but hands out ${relayed.address} as its relayed address, and packets sent there never arrive: coturn's \`external-ip\` is wrong.`,
+          evidence: { ...evidence, sendsFrom: fromIp },
+        }),
+      );
+      return;
+    }
     const cause = !inbound && !outbound ? 'both-missing' : !inbound ? 'inbound-missing' : 'outbound-missing';
     const what = {
       'both-missing': 'No relayed data in either direction',

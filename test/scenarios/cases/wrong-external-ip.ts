@@ -9,7 +9,7 @@ export default {
   dns: { a: true, aaaa: false },
   family: 'ipv4',
   expect: {
-    firstCause: { 'stun/*': null, '*': { id: 'DATA-1', cause: ['wrong-external-ip', 'inbound-missing'] } },
+    firstCause: { 'stun/*': null, '*': { id: 'DATA-1', cause: 'wrong-external-ip' } },
     grade: { overall: 'Poor' },
     // Peers cannot reach the advertised address; what the relay sends still leaves (from the real one).
     findings: [{ id: 'DATA-1', status: 'fail', uri: 'turn-udp', evidence: { inbound: false, outbound: true } }],
