@@ -4,7 +4,7 @@
 #   docker run --rm mx-voiptest node dist/src/cli.js check --help
 # scripts/check-docker.sh mirrors these steps without Docker (CI runs it).
 
-# ---- build: compilers for better-sqlite3, dev deps for tsc ------------------
+# ---- build: compilers for better-sqlite3, dev deps for tsc and the helper page bundle (esbuild)
 FROM node:20-bookworm AS build
 WORKDIR /app
 # python3, make, g++ come with the full bookworm image (node-gyp needs them).
@@ -16,6 +16,7 @@ COPY docker/tsconfig.build.json ./docker/
 COPY src ./src
 RUN npx tsc -p docker/tsconfig.build.json \
  && if [ -d src/web/static ]; then mkdir -p dist/src/web && cp -r src/web/static dist/src/web/; fi \
+ && npx tsx src/web/assets.ts dist/src/web/static \
  && npm prune --omit=dev --no-audit --no-fund \
  && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
 

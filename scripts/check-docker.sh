@@ -32,6 +32,9 @@ cp "$native" "$T/$native"
 say "2/3 production build (tsc -p docker/tsconfig.build.json)"
 npx --no-install tsc -p docker/tsconfig.build.json --outDir "$T/dist" || fail "tsc build"
 if [ -d src/web/static ]; then mkdir -p "$T/dist/src/web" && cp -r src/web/static "$T/dist/src/web/"; fi
+# The helper page bundle is prebuilt (esbuild is a dev dependency, absent at runtime).
+npx --no-install tsx src/web/assets.ts "$T/dist/src/web/static" >/dev/null || fail "helper page bundle"
+[ -s "$T/dist/src/web/static/helper.js" ] || fail "dist/src/web/static/helper.js missing"
 [ -f "$T/dist/src/main.js" ] || fail "dist/src/main.js missing"
 [ -f "$T/dist/src/cli.js" ] || fail "dist/src/cli.js missing"
 
@@ -55,6 +58,10 @@ for (const f of walk('dist/src')) {
 }
 console.error('check-docker: loaded ' + n + ' modules');
 process.exit(0);" || fail "a module does not load with production deps"
+timeout 30 node -e "
+require('./dist/src/web/assets').loadAssets().then((a) => {
+  if (!a['helper.js'].body.length || !String(a['helper.html'].body).includes('helper.js')) process.exit(1);
+}, (e) => { console.error(e.message); process.exit(1); });" || fail "the helper page assets do not load with production deps"
 printf 'nonsense: [\n' > bad.yaml
 set +e
 timeout 30 node dist/src/main.js --config bad.yaml >/dev/null 2>&1
