@@ -199,6 +199,22 @@ describe('bot against a real Synapse', () => {
     await botNotice(bob, dm, s, /mx-voiptest/, 60_000);
   });
 
+  test('a scheduled run that regresses is highlighted and mentions the admins', async () => {
+    let e = await send(alice, room, '!voiptest schedule set "*/3 * * * * *" UTC');
+    const first = await botNotice(alice, room, e, /^VoIP check of/, 60_000);
+    // coturn frozen: every relay goes silent, so the next scheduled run is worse.
+    process.kill(coturn!.pid, 'SIGSTOP');
+    try {
+      const reg = await botNotice(alice, room, first.event_id, /Regression since run #\d+/, 90_000);
+      expect(reg.content['m.mentions']?.user_ids).toEqual([alice.userId]);
+      expect(reg.content.formatted_body).toContain(`https://matrix.to/#/${encodeURIComponent(alice.userId)}`);
+    } finally {
+      process.kill(coturn!.pid, 'SIGCONT');
+      e = await send(alice, room, '!voiptest schedule set 08:00');
+      await botNotice(alice, room, e, /"0 8 \* \* \*"/);
+    }
+  });
+
   test('/healthz says ok while syncing; /metrics counts the runs by trigger (own ops server)', async () => {
     expect(bot!.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const h = await fetch(`${bot!.opsUrl}/healthz`);
