@@ -154,3 +154,26 @@ describe('DNS-1 resolution (injected resolver)', () => {
     expect((await resolveUri(lit, ['ipv6'])).addresses).toEqual([{ family: 'ipv6', address: '2001:db8::1' }]);
   });
 });
+
+describe('homeserver HTTP', () => {
+  it('does not follow redirects (a redirect could aim the token at an internal address)', async () => {
+    const { createServer } = await import('node:http');
+    const { fetchJson, HttpError } = await import('../../src/tester/credentials/http');
+    let hits = 0;
+    // The redirect points back at this same loopback server: a followed redirect would be a second hit.
+    const srv = createServer((req, res) => {
+      hits++;
+      res.writeHead(302, { location: `http://127.0.0.1:${(srv.address() as { port: number }).port}/internal` }).end();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      const err = await fetchJson(`http://127.0.0.1:${port}/_matrix/client/v3/voip/turnServer`, { headers: { authorization: 'Bearer x' } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HttpError);
+      expect((err as Error).message).toMatch(/302 redirect to 127\.0\.0\.1:\d+ \(not followed/);
+      expect(hits).toBe(1);
+    } finally {
+      srv.close();
+    }
+  });
+});

@@ -29,13 +29,25 @@ export async function fetchJson(
       headers: { accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
       signal: ctl.signal,
-      redirect: 'follow',
+      // Never follow: a redirect could point the request (and its token) at an internal address.
+      redirect: 'manual',
     });
   } catch (e) {
     clearTimeout(timer);
     if (ctl.signal.aborted) throw new HttpError(`${redactUrl(url)}: no answer within ${init.timeoutMs ?? 10000} ms`, 'timeout');
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
     throw new HttpError(`${redactUrl(url)}: cannot connect (${cause})`, 'unreachable');
+  }
+  if (res.status >= 300 && res.status < 400) {
+    clearTimeout(timer);
+    const to = res.headers.get('location') ?? '';
+    let where = 'elsewhere';
+    try {
+      where = new URL(to, url).host;
+    } catch {
+      // keep "elsewhere"
+    }
+    throw new HttpError(`${redactUrl(url)}: HTTP ${res.status} redirect to ${where.slice(0, 100)} (not followed: use the final URL)`, 'http', res.status);
   }
   try {
     const buf = Buffer.from(await res.arrayBuffer());
