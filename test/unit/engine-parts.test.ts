@@ -176,4 +176,59 @@ describe('homeserver HTTP', () => {
       srv.close();
     }
   });
+
+  it('checks the addresses of the connection itself (DNS rebinding): a name that resolves to loopback gets no connection', async () => {
+    const { createServer } = await import('node:http');
+    const { fetchJson, HttpError } = await import('../../src/tester/credentials/http');
+    let connections = 0;
+    const srv = createServer((_req, res) => res.end('{}'));
+    srv.on('connection', () => connections++);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    const noLoopback = (ip: string) => (ip.startsWith('127.') || ip === '::1' ? 'loopback' : null);
+    try {
+      // Without the check the same request reaches the server: the test can tell the two apart.
+      await expect(fetchJson(`http://localhost:${port}/x`, {})).resolves.toMatchObject({ status: 200 });
+      expect(connections).toBe(1);
+      const err = await fetchJson(`http://localhost:${port}/x`, { checkAddress: noLoopback }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HttpError);
+      expect(err).toMatchObject({ kind: 'refused' });
+      expect((err as Error).message).toMatch(/localhost resolves to (127\.0\.0\.1|::1): loopback/);
+      const lit = await fetchJson(`http://127.0.0.1:${port}/x`, { checkAddress: noLoopback }).catch((e: unknown) => e);
+      expect(lit).toMatchObject({ kind: 'refused' });
+      expect(connections).toBe(1);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('stops reading at the body cap instead of buffering a hostile answer', async () => {
+    const { createServer } = await import('node:http');
+    const { fetchJson } = await import('../../src/tester/credentials/http');
+    let written = 0;
+    let closed = false;
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    // Endless body: only a reader that stops can finish this request.
+    const srv = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const pump = () => {
+        while (!closed && res.write(chunk)) written += chunk.length;
+        if (!closed) res.once('drain', pump);
+      };
+      res.on('close', () => (closed = true));
+      pump();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      const err = await fetchJson(`http://127.0.0.1:${port}/big`, { timeoutMs: 5000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'too-large' });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(closed).toBe(true);
+      expect(written).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      srv.closeAllConnections();
+      srv.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@
 // .well-known discovery of the client URL. HS-1/HS-2 are judged by probes/hs.ts
 // from the outcome returned here; this module only fetches and classifies.
 import { Secret } from '../secret';
-import { fetchJson, HttpError } from './http';
+import { fetchJson, HttpError, type AddressCheck } from './http';
 import type { TurnCredentials } from './types';
 
 export type TurnServerOutcome =
@@ -26,10 +26,10 @@ export function normaliseHomeserverInput(input: string): { baseUrl: string; serv
 }
 
 /** Resolve the client-server API base URL, following .well-known/matrix/client when it exists. */
-export async function discoverClientUrl(input: string, timeoutMs = 5000): Promise<string> {
+export async function discoverClientUrl(input: string, timeoutMs = 5000, checkAddress?: AddressCheck): Promise<string> {
   const { baseUrl } = normaliseHomeserverInput(input);
   try {
-    const { json } = await fetchJson(`${baseUrl}/.well-known/matrix/client`, { timeoutMs });
+    const { json } = await fetchJson(`${baseUrl}/.well-known/matrix/client`, { timeoutMs, checkAddress });
     const hs = (json as { 'm.homeserver'?: { base_url?: unknown } } | undefined)?.['m.homeserver']?.base_url;
     if (typeof hs === 'string' && /^https?:\/\//i.test(hs)) return hs.replace(/\/+$/, '');
   } catch {
@@ -43,14 +43,15 @@ export async function passwordLogin(
   user: string,
   password: Secret,
   timeoutMs = 10000,
+  checkAddress?: AddressCheck,
 ): Promise<{ accessToken: Secret; userId: string; deviceId: string }> {
-  const localOrId = user.startsWith('@') ? user : user;
   const { json } = await fetchJson(`${baseUrl}/_matrix/client/v3/login`, {
     method: 'POST',
     timeoutMs,
+    checkAddress,
     body: {
       type: 'm.login.password',
-      identifier: { type: 'm.id.user', user: localOrId },
+      identifier: { type: 'm.id.user', user },
       password: password.reveal(),
       initial_device_display_name: 'mx-voiptest (temporary)',
     },
@@ -60,11 +61,12 @@ export async function passwordLogin(
   return { accessToken: new Secret(j.access_token), userId: String(j.user_id ?? ''), deviceId: String(j.device_id ?? '') };
 }
 
-export async function logout(baseUrl: string, accessToken: Secret, timeoutMs = 5000): Promise<void> {
+export async function logout(baseUrl: string, accessToken: Secret, timeoutMs = 5000, checkAddress?: AddressCheck): Promise<void> {
   try {
     await fetchJson(`${baseUrl}/_matrix/client/v3/logout`, {
       method: 'POST',
       timeoutMs,
+      checkAddress,
       body: {},
       headers: { authorization: `Bearer ${accessToken.reveal()}` },
     });
@@ -73,15 +75,17 @@ export async function logout(baseUrl: string, accessToken: Secret, timeoutMs = 5
   }
 }
 
-export async function fetchTurnServer(baseUrl: string, accessToken: Secret, timeoutMs = 10000): Promise<TurnServerOutcome> {
+export async function fetchTurnServer(baseUrl: string, accessToken: Secret, timeoutMs = 10000, checkAddress?: AddressCheck): Promise<TurnServerOutcome> {
   let json: unknown;
   try {
     ({ json } = await fetchJson(`${baseUrl}/_matrix/client/v3/voip/turnServer`, {
       timeoutMs,
+      checkAddress,
       headers: { authorization: `Bearer ${accessToken.reveal()}` },
     }));
   } catch (e) {
     if (e instanceof HttpError) {
+      if (e.kind === 'refused') throw e; // the guard's verdict, not the homeserver's answer
       if (e.status === 429) return { kind: 'rate-limited', retryAfterMs: e.retryAfterMs, detail: e.message };
       if (e.kind === 'http' && e.status !== undefined) return { kind: 'http-error', status: e.status, errcode: e.errcode, detail: e.message };
       return { kind: 'unreachable', detail: e.message };

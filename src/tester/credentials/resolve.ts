@@ -7,7 +7,7 @@ import { checkTarget, type GuardOptions } from '../guard';
 import { judgeTurnServerOutcome } from '../probes/hs';
 import type { Finding } from '../types';
 import { discoverClientUrl, fetchTurnServer, logout, normaliseHomeserverInput, passwordLogin, type TurnServerOutcome } from './homeserver';
-import { HttpError } from './http';
+import { HttpError, type AddressCheck } from './http';
 import { DEFAULT_REST_TTL_S, DEFAULT_REST_USER, mintRestCredentials } from './rest';
 import type { CredentialSpec, TurnCredentials } from './types';
 
@@ -30,6 +30,14 @@ async function guardUrl(url: string, guard: GuardOptions): Promise<void> {
     const v = checkTarget(ip, guard);
     if (!v.allowed) throw new SourceRefusedError(`homeserver ${host}: ${v.reason}`);
   }
+}
+
+/** The connect-time half of the guard: every address a name resolves to when the request is made. */
+function addressCheck(guard: GuardOptions): AddressCheck {
+  return (ip) => {
+    const v = checkTarget(ip, guard);
+    return v.allowed ? null : v.reason;
+  };
 }
 
 export interface ResolvedSource {
@@ -62,8 +70,9 @@ export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptio
       } catch (e) {
         throw new SourceRefusedError((e as Error).message);
       }
+      const check = spec.trusted ? undefined : addressCheck(guard);
       if (!spec.trusted) await guardUrl(input, guard);
-      const baseUrl = await discoverClientUrl(spec.homeserver, Math.min(timeoutMs, 5000));
+      const baseUrl = await discoverClientUrl(spec.homeserver, Math.min(timeoutMs, 5000), check);
       if (baseUrl !== input && !spec.trusted) await guardUrl(baseUrl, guard);
       let token = spec.accessToken;
       let loggedIn = false;
@@ -71,19 +80,20 @@ export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptio
       try {
         if (!token) {
           if (!spec.user || !spec.password) throw new SourceRefusedError('a homeserver source needs an access token, or a user and password');
-          token = (await passwordLogin(baseUrl, spec.user, spec.password, timeoutMs)).accessToken;
+          token = (await passwordLogin(baseUrl, spec.user, spec.password, timeoutMs, check)).accessToken;
           loggedIn = true;
         }
-        outcome = await fetchTurnServer(baseUrl, token, timeoutMs);
+        outcome = await fetchTurnServer(baseUrl, token, timeoutMs, check);
       } catch (e) {
         if (e instanceof SourceRefusedError) throw e;
+        if (e instanceof HttpError && e.kind === 'refused') throw new SourceRefusedError(`homeserver: ${e.message}`);
         const he = e as HttpError;
         outcome =
           he instanceof HttpError && he.kind === 'http' && he.status !== undefined
             ? { kind: he.status === 429 ? 'rate-limited' : 'http-error', status: he.status, errcode: he.errcode, detail: `login failed: ${he.message}`, retryAfterMs: he.retryAfterMs }
             : { kind: 'unreachable', detail: (e as Error).message };
       } finally {
-        if (loggedIn && token) await logout(baseUrl, token);
+        if (loggedIn && token) await logout(baseUrl, token, 5000, check);
       }
       const findings = judgeTurnServerOutcome(outcome, baseUrl);
       if (outcome.kind !== 'ok') return { credentials: null, findings };
