@@ -46,8 +46,6 @@ const SYNC_FILTER = {
 };
 /** A sync older than this makes /healthz say 503 (long polls return every ~10 s). */
 const SYNC_STALE_MS = 90_000;
-/** History says 'browser'; the metrics label (src/ops/metrics.ts TRIGGERS) says 'helper'. */
-const METRIC_TRIGGER: Record<Trigger, string> = { command: 'command', schedule: 'schedule', browser: 'helper' };
 
 /** Engine options from the config (CA files read as PEM text). */
 export function engineOptionsOf(e: BotConfig['engine']): Omit<CheckOptions, 'credentials'> {
@@ -453,7 +451,7 @@ export class VoipBot {
   /** After any run (command, schedule, browser): metrics, history, what changed, the report, the result reaction. */
   private async finishRun(r: Finished): Promise<void> {
     const { report, failure } = r;
-    this.metrics.recordRun({ trigger: METRIC_TRIGGER[r.trigger], target: r.key, durationMs: r.durationMs, report });
+    this.metrics.recordRun({ trigger: r.trigger, target: r.key, durationMs: r.durationMs, report });
     const headline: string[] = [];
     const footer: string[] = [];
     let mention: string[] = [];

@@ -18,7 +18,7 @@ import type { Grade } from '../tester/types';
 import { CONTENT_TYPE, Counter, Gauge, Histogram, Registry } from './prom';
 
 export const GRADE_VALUE: Record<Grade, number> = { Fail: 0, Poor: 1, Good: 2, Great: 3, Excellent: 4 };
-export const TRIGGERS = ['command', 'schedule', 'helper', 'cli', 'other'] as const;
+export const TRIGGERS = ['command', 'schedule', 'browser', 'cli', 'other'] as const;
 export const RESULTS = ['ok', 'warn', 'fail', 'error'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 export type RunResult = (typeof RESULTS)[number];
