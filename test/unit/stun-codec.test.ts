@@ -1,5 +1,6 @@
 // RFC 5769 test vectors and codec round trips.
 import {
+  randomTransactionId,
   ATTR,
   METHOD,
   StunMessageBuilder,
@@ -322,5 +323,19 @@ describe('ChannelData and addresses', () => {
   });
   test('crc32 is IEEE', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+});
+
+describe('transaction ids', () => {
+  it('are 12 bytes, distinct, and survive the refills of their pool', () => {
+    const id0 = randomTransactionId();
+    const first = Buffer.from(id0);
+    const ids = [id0, ...Array.from({ length: 2000 }, () => randomTransactionId())];
+    expect(ids.every((id) => id.length === 12)).toBe(true);
+    expect(new Set(ids.map((id) => id.toString('hex'))).size).toBe(ids.length);
+    // 2000 ids span several refills: an id that were a view into the pool would have changed.
+    expect(id0.equals(first)).toBe(true);
+    ids[1].fill(0);
+    expect(ids[2].equals(Buffer.alloc(12))).toBe(false);
   });
 });

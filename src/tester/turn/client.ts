@@ -126,6 +126,16 @@ export interface Exchange {
   requests: number;
 }
 
+/** An error response as a value (see TurnClient.exchange). */
+interface Refusal {
+  error: { code: number; reason: string };
+  errorResponse: StunMessage;
+}
+
+function errorResponseError(method: string, r: Refusal): TurnError {
+  return new TurnError('error-response', `${method} failed with ${r.error.code}`, { code: r.error.code, method, reason: r.error.reason, response: r.errorResponse });
+}
+
 export type PeerLike = string | { address: string; port: number };
 export type DataListener = (data: Buffer, from: TransportAddress, channel: number | null) => void;
 
@@ -282,19 +292,22 @@ export class TurnClient extends EventEmitter {
       ex = await this.request(METHOD.Allocate, attrs, { auth: true });
       authenticated = true;
     } else {
-      try {
-        ex = await this.request(METHOD.Allocate, attrs, { auth: false });
-      } catch (e) {
-        if (!withCreds || !(e instanceof TurnError) || e.kind !== 'error-response' || e.code !== 401 || !e.response) throw e;
+      const first = await this.exchange(METHOD.Allocate, attrs, { auth: false });
+      if ('response' in first) ex = first;
+      else {
+        const { error, errorResponse: challenge } = first;
+        if (!withCreds || error.code !== 401) {
+          throw errorResponseError('Allocate', first);
+        }
         requests += 1;
-        const realm = this.parsed('Allocate', e.response, () => getText(e.response!, ATTR.REALM));
-        const nonce = this.parsed('Allocate', e.response, () => getText(e.response!, ATTR.NONCE));
+        const realm = this.parsed('Allocate', challenge, () => getText(challenge, ATTR.REALM));
+        const nonce = this.parsed('Allocate', challenge, () => getText(challenge, ATTR.NONCE));
         if (realm === undefined || nonce === undefined) {
           throw new TurnError('protocol', 'Allocate: 401 challenge without REALM or NONCE', {
             code: 401,
             method: 'Allocate',
-            response: e.response,
-            reason: e.reason,
+            response: challenge,
+            reason: error.reason,
           });
         }
         this.setChallenge(realm, nonce);
@@ -381,6 +394,22 @@ export class TurnClient extends EventEmitter {
     o: RequestOptions = {},
     extra?: (b: StunMessageBuilder) => void,
   ): Promise<Exchange> {
+    const r = await this.exchange(method, attributes, o, extra);
+    if ('response' in r) return r;
+    throw errorResponseError(methodName(method), r);
+  }
+
+  /**
+   * `request` without the throw: an error response comes back as a value.
+   * The expected 401 of every Allocate goes this way (an exception with its
+   * stack trace cost more than the rest of the turnaround).
+   */
+  private async exchange(
+    method: number,
+    attributes: { type: number; value: Buffer }[],
+    o: RequestOptions = {},
+    extra?: (b: StunMessageBuilder) => void,
+  ): Promise<Exchange | Refusal> {
     this.assertOpen();
     const name = methodName(method);
     if (o.auth && !this.key) throw new TypeError(`${name}: authenticated request before any 401 challenge`);
@@ -427,12 +456,7 @@ export class TurnClient extends EventEmitter {
           continue;
         }
       }
-      throw new TurnError('error-response', `${name} failed with ${ec.code}`, {
-        code: ec.code,
-        method: name,
-        reason: ec.reason,
-        response: m,
-      });
+      return { error: ec, errorResponse: m };
     }
   }
 
