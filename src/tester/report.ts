@@ -22,18 +22,8 @@ export interface ReportUri {
   timingsMs: TimingsMs;
 }
 
-export interface ReportCheck {
-  id: CheckId;
-  uri: string | null;
-  family: Family | null;
-  status: Status;
-  severity: Severity | null;
-  summary: string;
-  evidence: Record<string, unknown>;
-  hint: string | null;
-  /** Machine-readable cause (extra to schema 1; lets history and bots group findings). */
-  cause?: string;
-}
+/** A finding as it stands in the JSON report (schema 1): the same fields, `cause` extra to the schema. */
+export type ReportCheck = Finding;
 
 /** Quality results go into the report as measured (QualityResult in types.ts). */
 export type ReportQuality = QualityResult;
