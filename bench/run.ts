@@ -40,14 +40,18 @@ async function timeRuns(h: { options(): Parameters<typeof runCheck>[0] }, n: num
   const wall: number[] = [];
   const reported: number[] = [];
   let grade = '';
+  let detail = {};
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     const r = await runCheck(h.options());
     wall.push(performance.now() - t0);
     reported.push(r.durationMs);
     grade = r.grade.overall;
+    // The loopback lab is coturn as installed, not hardened: its relay reaches 127.0.0.1 (our own
+    // echo sockets live there), so ACL-1 caps the overall grade while the families grade on their own.
+    detail = { familyGrades: { ipv4: r.grade.ipv4, ipv6: r.grade.ipv6 }, security: r.security.verdict };
   }
-  return { runs: wall.map(Math.round), medianMs: Math.round(median(wall)), reportDurationMs: Math.round(median(reported)), grade };
+  return { runs: wall.map(Math.round), medianMs: Math.round(median(wall)), reportDurationMs: Math.round(median(reported)), grade, ...detail };
 }
 
 async function relayRate(h: Healthy) {
