@@ -189,9 +189,9 @@ test('/healthz and /metrics on the helper\'s server: ok while syncing, runs by t
   expect(h.status).toBe(200);
   expect(await h.json()).toMatchObject({ status: 'ok', sync: 'running', helper: 'on' });
   const m = await (await fetch(`${bot!.opsUrl}/metrics`)).text();
-  expect(m).toMatch(/^mxv_runs_total\{trigger="helper",result="[a-z]+"\} 1$/m);
+  expect(m).toMatch(/^mxv_runs_total\{trigger="browser",result="[a-z]+"\} 1$/m);
   expect(m).toMatch(/^mxv_runs_total\{trigger="command",result="[a-z]+"\} 1$/m);
-  expect(m).toMatch(/^mxv_run_duration_seconds_count\{trigger="helper"\} 1$/m);
+  expect(m).toMatch(/^mxv_run_duration_seconds_count\{trigger="browser"\} 1$/m);
   expect(m).toContain('mxv_runs_in_progress 0');
 });
 
