@@ -197,6 +197,11 @@ describe('homeserver HTTP', () => {
       const lit = await fetchJson(`http://127.0.0.1:${port}/x`, { checkAddress: noLoopback }).catch((e: unknown) => e);
       expect(lit).toMatchObject({ kind: 'refused' });
       expect(connections).toBe(1);
+      // The same lookup path with addresses it allows connects (a name, so the lookup really runs).
+      const seen: string[] = [];
+      await expect(fetchJson(`http://localhost:${port}/x`, { checkAddress: (ip) => (seen.push(ip), null) })).resolves.toMatchObject({ status: 200 });
+      expect(seen.length).toBeGreaterThan(0);
+      expect(connections).toBe(2);
     } finally {
       srv.close();
     }
