@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
 import { startSynapse, type SynapseLab, type SynapseUser } from '../../scripts/lab/synapse';
 import { matrixTestClient, waitFor, type Ev } from '../support/matrix-client';
@@ -46,6 +46,19 @@ let dmRoom = '';
 let refuseNext = false;
 
 const { api, send, events, botNotice } = matrixTestClient(() => hs!.url, () => botUser.userId, 'b');
+
+/** What carol does on the helper page: open it, log in to her own homeserver, consent. */
+async function loginAndConsent(page: Page, url: string): Promise<void> {
+  const resp = await page.goto(url);
+  expect(resp?.status()).toBe(200);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.fill('#homeserver', hs!.url);
+  await page.fill('#username', 'carol');
+  await page.fill('#password', CAROL_PASSWORD);
+  await page.click('#fetch');
+  await page.waitForSelector('#step-consent:not([hidden])', { timeout: 15000 });
+  await page.click('#consent');
+}
 
 beforeAll(async () => {
   const t0 = Date.now();
@@ -124,15 +137,7 @@ test('!voiptest browser in a group room: link in a DM, Chromium consents, the me
   // Chromium: open, log in to the own homeserver, consent.
   const page = await ctx!.newPage();
   const t1 = Date.now();
-  const resp = await page.goto(url);
-  expect(resp?.status()).toBe(200);
-  await page.waitForSelector('body[data-ready="1"]');
-  await page.fill('#homeserver', hs!.url);
-  await page.fill('#username', 'carol');
-  await page.fill('#password', CAROL_PASSWORD);
-  await page.click('#fetch');
-  await page.waitForSelector('#step-consent:not([hidden])', { timeout: 15000 });
-  await page.click('#consent');
+  await loginAndConsent(page, url);
   await page.waitForSelector('body[data-state="done"]', { timeout: 60000 });
   timings.openToResults = Date.now() - t1;
   expect(await page.textContent('#report')).toContain('From your network');
@@ -201,14 +206,7 @@ test('a browser run that cannot run: a notice with the safe reason, ❌ on the c
   const url = /(http:\/\/127\.0\.0\.1:\d+\/helper\/[A-Za-z0-9_-]{43})/.exec(String(linkEv.content.body))![1]!;
   refuseNext = true;
   const page = await ctx!.newPage();
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready="1"]');
-  await page.fill('#homeserver', hs!.url);
-  await page.fill('#username', 'carol');
-  await page.fill('#password', CAROL_PASSWORD);
-  await page.click('#fetch');
-  await page.waitForSelector('#step-consent:not([hidden])', { timeout: 15000 });
-  await page.click('#consent');
+  await loginAndConsent(page, url);
   const n = await botNotice(carol, dmRoom, cmd, /could not finish/, 60_000);
   await page.close();
   expect(n.content.body).toMatch(/^The browser test for @carol:localhost could not finish: The check could not start: simulated refusal/);

@@ -71,7 +71,7 @@ export async function fetchJson(url: string, init: FetchInit = {}): Promise<{ st
   const literal = u.hostname.replace(/^\[|\]$/g, '');
   if (init.checkAddress && isIP(literal)) {
     const why = init.checkAddress(literal);
-    if (why) throw new HttpError(`${where}: ${literal}: ${why}`, 'refused');
+    if (why) throw new HttpError(why, 'refused');
   }
   const payload = init.body !== undefined ? Buffer.from(JSON.stringify(init.body)) : undefined;
   const headers: Record<string, string> = {
@@ -101,7 +101,8 @@ export async function fetchJson(url: string, init: FetchInit = {}): Promise<{ st
     });
     const timer = setTimeout(() => finish(new HttpError(`${where}: no answer within ${timeoutMs} ms`, 'timeout')), timeoutMs);
     req.on('error', (e: Error & { code?: string }) => {
-      if (e instanceof RefusedAddress) finish(new HttpError(`${where}: ${e.message}`, 'refused'));
+      // The guard's words only: the verdict is about the host, not this one URL.
+      if (e instanceof RefusedAddress) finish(new HttpError(e.message, 'refused'));
       else finish(new HttpError(`${where}: cannot connect (${e.code ?? e.message})`, 'unreachable'));
     });
     req.on('response', (res) => {

@@ -1,8 +1,6 @@
 // Turn a CredentialSpec into credentials plus the run findings the source
-// yields (HS-1, HS-2). The homeserver's own address passes the target guard
-// first: the tool must not become an SSRF proxy.
-import { promises as dnsp } from 'node:dns';
-import { isIP } from 'node:net';
+// yields (HS-1, HS-2). Every connection to a homeserver passes the target
+// guard: the tool must not become an SSRF proxy.
 import { checkTarget, type GuardOptions } from '../guard';
 import { judgeTurnServerOutcome } from '../probes/hs';
 import type { Finding } from '../types';
@@ -18,21 +16,11 @@ export class SourceRefusedError extends Error {
   }
 }
 
-async function guardUrl(url: string, guard: GuardOptions): Promise<void> {
-  let host: string;
-  try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  } catch {
-    throw new SourceRefusedError(`"${url.slice(0, 100)}" is not a valid URL`);
-  }
-  const addrs = isIP(host) ? [host] : (await dnsp.lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
-  for (const ip of addrs) {
-    const v = checkTarget(ip, guard);
-    if (!v.allowed) throw new SourceRefusedError(`homeserver ${host}: ${v.reason}`);
-  }
-}
-
-/** The connect-time half of the guard: every address a name resolves to when the request is made. */
+/**
+ * The guard for homeserver HTTP, applied when each request connects, to every
+ * address the name resolves to then (DNS answers cannot differ between the
+ * check and the connection), IP literals included.
+ */
 function addressCheck(guard: GuardOptions): AddressCheck {
   return (ip) => {
     const v = checkTarget(ip, guard);
@@ -64,16 +52,13 @@ export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptio
     case 'shared':
       return { credentials: spec.credentials, findings: [] };
     case 'homeserver': {
-      let input: string;
       try {
-        input = normaliseHomeserverInput(spec.homeserver).baseUrl;
+        normaliseHomeserverInput(spec.homeserver); // a clear refusal for what is not a URL or server name
       } catch (e) {
         throw new SourceRefusedError((e as Error).message);
       }
       const check = spec.trusted ? undefined : addressCheck(guard);
-      if (!spec.trusted) await guardUrl(input, guard);
       const baseUrl = await discoverClientUrl(spec.homeserver, Math.min(timeoutMs, 5000), check);
-      if (baseUrl !== input && !spec.trusted) await guardUrl(baseUrl, guard);
       let token = spec.accessToken;
       let loggedIn = false;
       let outcome: TurnServerOutcome;
@@ -86,7 +71,7 @@ export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptio
         outcome = await fetchTurnServer(baseUrl, token, timeoutMs, check);
       } catch (e) {
         if (e instanceof SourceRefusedError) throw e;
-        if (e instanceof HttpError && e.kind === 'refused') throw new SourceRefusedError(`homeserver: ${e.message}`);
+        if (e instanceof HttpError && e.kind === 'refused') throw new SourceRefusedError(`homeserver ${e.message}`);
         const he = e as HttpError;
         outcome =
           he instanceof HttpError && he.kind === 'http' && he.status !== undefined
