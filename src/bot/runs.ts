@@ -159,7 +159,6 @@ export class RunService {
     if (!json) return reply(`Run #${id} has no stored report.`);
     const pretty = Buffer.from(`${JSON.stringify(JSON.parse(json), null, 2)}\n`, 'utf8');
     const name = `voiptest-run-${id}.json`;
-    const url = await io.retrying('upload', () => io.client.uploadContent(pretty, 'application/json', name), 60_000);
-    await io.send(roomId, { msgtype: 'm.file', body: name, filename: name, url, info: { mimetype: 'application/json', size: pretty.length } });
+    await io.sendFile(roomId, { name, mimetype: 'application/json', bytes: pretty });
   }
 }

@@ -45,7 +45,6 @@ export declare class OlmMachine {
   sign(message: string): Promise<{ get(user: UserId): Record<string, { isValid: boolean; signature?: { toBase64(): string } }> }>;
   crossSigningStatus(): Promise<{ hasMaster: boolean; hasSelfSigning: boolean; hasUserSigning: boolean }>;
   bootstrapCrossSigning(reset: boolean): Promise<{ uploadKeys: OutgoingRequest | null; signingKeysBody: string; signaturesBody: string }>;
-  isOwnDeviceCrossSigned(): Promise<boolean>;
   close(): Promise<void>;
 }
 

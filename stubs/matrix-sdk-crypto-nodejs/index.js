@@ -6,7 +6,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { SnapshotError, restore, drop, readFile, Persister } = require('./snapshot');
+const { SnapshotError, trackConnections, restore, drop, readFile, Persister } = require('./snapshot');
 
 const StoreType = { Sled: 0, Sqlite: 1 };
 const RequestType = { KeysUpload: 0, KeysQuery: 1, KeysClaim: 2, ToDevice: 3, SignatureUpload: 4, RoomMessage: 5, KeysBackup: 6 };
@@ -31,7 +31,6 @@ let wasmPromise = null;
 function loadWasm() {
   if (!wasmPromise) {
     wasmPromise = (async () => {
-      if (process.env.MXV_CRYPTO_WASM_FAIL === '1') throw new Error('disabled by MXV_CRYPTO_WASM_FAIL=1');
       const w = require('@matrix-org/matrix-sdk-crypto-wasm');
       await w.initAsync();
       return w;
@@ -44,7 +43,7 @@ function loadWasm() {
 
 function indexedDb() {
   if (!globalThis.indexedDB) require('fake-indexeddb/auto');
-  return globalThis.indexedDB;
+  return trackConnections(globalThis.indexedDB);
 }
 
 // Identifiers hold strings: wasm consumes the objects it is handed, and
@@ -100,6 +99,8 @@ class OlmMachine {
    * the store is encrypted with a random key kept beside it (the passphrase is unused).
    */
   static async initialize(userId, deviceId, storePath) {
+    // Lets a test (or an admin) see the fallback without breaking the install.
+    if (process.env.MXV_CRYPTO_WASM_FAIL === '1') throw new CryptoUnavailableError('wasm', 'the crypto module (WebAssembly) did not load: disabled by MXV_CRYPTO_WASM_FAIL=1');
     const w = await loadWasm();
     if (!storePath) throw new CryptoUnavailableError('store', 'no crypto store directory given');
     const dir = path.resolve(String(storePath));
@@ -254,12 +255,6 @@ class OlmMachine {
       signingKeysBody: r.uploadSigningKeysRequest.body,
       signaturesBody: r.uploadSignaturesRequest.body,
     };
-  }
-
-  /** Whether our own device is signed by our own (trusted) cross-signing identity. */
-  async isOwnDeviceCrossSigned() {
-    const dev = await this.inner.getDevice(new this.w.UserId(this.userId), new this.w.DeviceId(this.deviceId), 5);
-    return Boolean(dev && dev.isCrossSignedByOwner());
   }
 
   /** Save and release the machine and its in-memory databases. */

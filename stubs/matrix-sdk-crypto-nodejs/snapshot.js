@@ -93,9 +93,54 @@ async function restore(idb, data) {
   }
 }
 
+// The wasm machine never closes its IndexedDB connections (close() only frees
+// the machine), and a database with open connections cannot be deleted: so we
+// note every connection opened and close those of a store before dropping it.
+const connections = new WeakMap();
+
+function trackConnections(idb) {
+  if (connections.has(idb)) return idb;
+  const open = new Set();
+  connections.set(idb, open);
+  const original = idb.open.bind(idb);
+  idb.open = (...args) => {
+    const r = original(...args);
+    r.addEventListener('success', () => {
+      const db = r.result;
+      open.add(db);
+      // Our own dump/restore connections close themselves: forget them then (no growth).
+      const close = db.close.bind(db);
+      db.close = () => {
+        open.delete(db);
+        close();
+      };
+      db.addEventListener('close', () => open.delete(db));
+    });
+    return r;
+  };
+  return idb;
+}
+
+function closeConnections(idb, prefix) {
+  const open = connections.get(idb);
+  if (!open) return;
+  for (const db of [...open]) {
+    if (!db.name.startsWith(prefix)) continue;
+    db.close();
+  }
+}
+
 async function drop(idb, prefix) {
+  closeConnections(idb, prefix);
   for (const info of await idb.databases()) {
-    if (info.name.startsWith(prefix)) await req(idb.deleteDatabase(info.name));
+    if (!info.name.startsWith(prefix)) continue;
+    await new Promise((resolve, reject) => {
+      const r = idb.deleteDatabase(info.name);
+      r.onsuccess = resolve;
+      r.onerror = () => reject(r.error);
+      // Still open: another client of this process uses the same store directory.
+      r.onblocked = () => reject(new SnapshotError(`the crypto store ${info.name} is in use by another client of this process`));
+    });
   }
 }
 
@@ -160,4 +205,4 @@ class Persister {
   }
 }
 
-module.exports = { SnapshotError, dump, restore, drop, readFile, writeFile, Persister };
+module.exports = { SnapshotError, trackConnections, dump, restore, drop, readFile, writeFile, Persister };

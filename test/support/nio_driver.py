@@ -2,6 +2,7 @@
 # on stdin/stdout by the jest tests: one request per line, one answer per line.
 import asyncio
 import json
+import os
 import re
 import sys
 import time
@@ -38,6 +39,7 @@ class Driver:
         self.synced.set()
 
     async def login(self, hs, user, password, store, device_id=None):
+        os.makedirs(store, exist_ok=True)
         cfg = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True)
         self.client = AsyncClient(hs, user, device_id=device_id, store_path=store, config=cfg)
         resp = await self.client.login(password, device_name="nio test client")
@@ -100,6 +102,18 @@ class Driver:
             raise RuntimeError(f"send failed: {resp}")
         return {"event_id": resp.event_id, "encrypted": self.client.rooms[room].encrypted}
 
+    async def send_undecryptable(self, room):
+        """A megolm event under a session nobody shared with the bot (its key never reaches it)."""
+        import base64, secrets
+        b64 = lambda n: base64.b64encode(secrets.token_bytes(n)).decode().rstrip("=")
+        content = {"algorithm": "m.megolm.v1.aes-sha2", "sender_key": self.client.olm.account.identity_keys["curve25519"],
+                   "device_id": self.client.device_id, "session_id": b64(32), "ciphertext": b64(120)}
+        path = f"/_matrix/client/v3/rooms/{urllib.parse.quote(room)}/send/m.room.encrypted/u{secrets.token_hex(8)}"
+        async with aiohttp.ClientSession() as s:
+            async with s.put(self.client.homeserver + path, json=content,
+                             headers={"Authorization": f"Bearer {self.client.access_token}"}) as r:
+                return {"event_id": (await r.json())["event_id"]}
+
     async def wait_event(self, room, sender, pattern=None, type=None, after=None, timeout=60):
         rx = re.compile(pattern) if pattern else None
         end = time.monotonic() + timeout
@@ -147,7 +161,6 @@ class Driver:
 
     async def user_devices(self, user):
         """Our client's view of another user's devices, with trust as cross-signing sees it."""
-        await self.get_json("/_matrix/client/v3/sync?timeout=0")
         body = {"device_keys": {user: []}}
         async with aiohttp.ClientSession() as s:
             async with s.post(self.client.homeserver + "/_matrix/client/v3/keys/query", json=body,
