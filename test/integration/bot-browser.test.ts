@@ -82,6 +82,7 @@ engine: { allowPrivate: true, quality: "off", e2e: false, timeoutMs: 15000, fami
 web: { enabled: true, listen: "127.0.0.1:0", linkTtl: 600, connectSrc: ["http://127.0.0.1:*"] }
 ops: { listen: "127.0.0.1:0" }
 logging: { level: "debug", format: "json" }
+encryption: { enabled: false }  # the unencrypted path (bot-e2ee.test.ts covers encryption)
 `,
   });
   bot = new VoipBot(config, testLog, {

@@ -50,6 +50,7 @@ limits: { userCooldownSeconds: 30, roomCooldownSeconds: 0, maxConcurrentRuns: 2 
 engine: { allowPrivate: true, quality: "off", e2e: false, timeoutMs: 15000, family: "ipv4" }
 logging: { level: "debug", format: "json" }
 ops: { listen: "127.0.0.1:0" }
+encryption: { enabled: false }  # the unencrypted path (bot-e2ee.test.ts covers encryption)
 ${extra}`,
   });
 }

@@ -2,13 +2,14 @@
 // device with a usable store, the wasm crypto, keys the server accepts), and
 // without it otherwise: then the reason is logged once and the bot behaves as
 // before (plain notice in encrypted rooms + an unencrypted DM).
-import { MatrixClient, RustSdkCryptoStorageProvider, type IStorageProvider } from 'matrix-bot-sdk';
-import { StoreType, type OlmMachine } from '@matrix-org/matrix-sdk-crypto-nodejs';
+import { MatrixClient, type IStorageProvider } from 'matrix-bot-sdk';
+import type { OlmMachine } from '@matrix-org/matrix-sdk-crypto-nodejs';
 import type { BotConfig } from '../../config';
 import type { Logger } from '../../ops/log';
 import { describeError, withRetry } from '../send';
 import type { Session } from '../session';
 import { ensureCrossSigning, type CrossSigningResult } from './cross-signing';
+import { RoomCryptoStore } from './room-store';
 import { cryptoDir, deviceHasKeys, discardStore, hasSavedStore, newDevice, removeDevice, storeDeviceId } from './device';
 
 export interface E2ee {
@@ -91,9 +92,10 @@ export async function connect(o: ConnectOptions): Promise<Connected> {
   } catch (e) {
     return off(`the crypto store could not be checked: ${describeError(e)}`);
   }
-  const cryptoStore = new RustSdkCryptoStorageProvider(dir, StoreType.Sqlite);
+  const cryptoStore = new RoomCryptoStore(dir);
   await cryptoStore.setDeviceId(session.deviceId!);
   const client = new MatrixClient(c.homeserver.url, session.accessToken.reveal(), o.storage, cryptoStore);
+  cryptoStore.watch(client);
   try {
     const rooms = await retry('joined rooms', () => client.getJoinedRooms());
     await retry('start encryption', async () => {
