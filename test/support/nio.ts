@@ -52,7 +52,7 @@ export class NioClient {
 
   async close(): Promise<void> {
     if (this.proc.exitCode !== null) return;
-    await Promise.race([this.call('close').catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([this.call('close').catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
     this.proc.kill();
   }
 }
