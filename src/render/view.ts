@@ -89,7 +89,7 @@ export function formatDuration(ms: number): string {
 }
 
 export function sourceLabel(report: Report): string {
-  return report.source.homeserver ?? `${report.source.kind} credentials`;
+  return report.source.homeserver ?? (report.source.xmpp ? `XMPP ${report.source.xmpp}` : `${report.source.kind} credentials`);
 }
 
 export function timingsLabel(t: ReportUri['timingsMs']): string {
