@@ -34,6 +34,8 @@ export interface ProsodyService {
   password?: string;
   restricted?: boolean;
   ttl?: number;
+  /** Credential algorithm; Prosody 0.12 derives it from `type` only for "turn", so "turns" needs algorithm = "turn". */
+  algorithm?: 'turn';
 }
 
 export interface ProsodyOptions {
@@ -86,6 +88,7 @@ function serviceLua(s: ProsodyService): string {
   if (s.password !== undefined) f.push(`password = ${lua(s.password)}`);
   if (s.restricted) f.push('restricted = true');
   if (s.ttl !== undefined) f.push(`ttl = ${s.ttl}`);
+  if (s.algorithm) f.push(`algorithm = ${lua(s.algorithm)}`);
   return `  { ${f.join('; ')} };`;
 }
 

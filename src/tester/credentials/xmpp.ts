@@ -7,7 +7,7 @@ import { Secret } from '../secret';
 import type { TurnCredentials } from './types';
 import { parseJid, parseServerOverride, XmppInputError, type SrvLookup } from './xmpp-endpoints';
 import { discoverServices } from './xmpp-extdisco';
-import type { XmppOutcome } from './xmpp-judge';
+import type { XmppOutcome } from '../probes/xmpp-discovery';
 import { xmppLogin, XmppLoginError } from './xmpp-session';
 import { credentialSets, resolveHosts } from './xmpp-services';
 

@@ -1,12 +1,15 @@
-// The XMPP discovery findings (XMPP-1..6), judged from what the XMPP source
-// saw: the login, the XEP-0215 answer, the credential requests and the DNS
-// answers of the advertised hosts. Pure: no network here.
+// XMPP-1..6: the XMPP discovery findings, judged from what the XMPP source
+// (credentials/xmpp.ts) saw: the login, the XEP-0215 answer, the credential
+// requests and the DNS answers of the advertised hosts. No network here.
 import { isIP } from 'node:net';
-import { finding, skipped } from '../probes/finding';
+import type { XmppDiscovery, XmppService } from '../credentials/xmpp-extdisco';
+import type { XmppLoginFailure } from '../credentials/xmpp-session';
+import type { HostAddresses } from '../credentials/xmpp-services';
 import type { Finding } from '../types';
-import type { XmppDiscovery, XmppService } from './xmpp-extdisco';
-import type { XmppLoginFailure } from './xmpp-session';
-import type { HostAddresses } from './xmpp-services';
+import { withImplementationHints, xmppImplementation } from '../hints';
+import { defineCheck } from './check';
+import type { RunUnit } from './context';
+import { finding, skipped } from './finding';
 
 export interface XmppOutcome {
   domain: string;
@@ -21,7 +24,7 @@ const NOT_SUPPORTED = new Set(['feature-not-implemented', 'service-unavailable',
 const isTurn = (s: XmppService) => s.type === 'turn' || s.type === 'turns';
 const label = (s: XmppService) => `${s.type}:${s.host}${s.port !== null ? `:${s.port}` : ''}${s.transport ? `/${s.transport}` : ''}`;
 
-function judgeLogin(o: XmppOutcome): Finding {
+export function judgeLogin(o: XmppOutcome): Finding {
   if (o.login.ok) {
     const ep = o.discovery?.endpoint;
     return finding('XMPP-1', {
@@ -39,7 +42,7 @@ function judgeLogin(o: XmppOutcome): Finding {
   });
 }
 
-function judgeAdvertised(d: XmppDiscovery): Finding {
+export function judgeAdvertised(d: XmppDiscovery): Finding {
   const ev = { domain: d.domain };
   const a = d.answer;
   if (a.kind === 'timeout') return finding('XMPP-2', { status: 'fail', severity: 'high', cause: 'timeout', summary: 'The server did not answer the external service discovery request.', evidence: ev });
@@ -68,7 +71,7 @@ function judgeAdvertised(d: XmppDiscovery): Finding {
   return finding('XMPP-2', { status: 'pass', summary: `The server advertises ${stun} STUN and ${turn} TURN service(s).`, evidence });
 }
 
-function judgeCredentials(d: XmppDiscovery, now: number): Finding {
+export function judgeCredentials(d: XmppDiscovery, now: number): Finding {
   const a = d.answer;
   const turn = a.kind === 'ok' ? a.services.filter(isTurn) : [];
   if (turn.length === 0) return skipped('XMPP-3', 'no TURN service advertised');
@@ -119,7 +122,7 @@ function judgeCredentials(d: XmppDiscovery, now: number): Finding {
   });
 }
 
-function judgeCredentialRequests(d: XmppDiscovery): Finding {
+export function judgeCredentialRequests(d: XmppDiscovery): Finding {
   const a = d.answer;
   const asked = a.kind === 'ok' ? a.services.filter((s) => s.credentialRequest) : [];
   if (asked.length === 0) return finding('XMPP-4', { status: 'info', summary: 'No credential request was needed: restricted services came with their credentials.', evidence: {} });
@@ -150,7 +153,7 @@ function variantOf(s: XmppService): Variant | null {
   return null;
 }
 
-function judgeVariants(d: XmppDiscovery, hosts: Map<string, HostAddresses>): Finding {
+export function judgeVariants(d: XmppDiscovery, hosts: Map<string, HostAddresses>): Finding {
   const a = d.answer;
   const services = a.kind === 'ok' ? a.services : [];
   const have = new Set<string>();
@@ -177,7 +180,7 @@ function judgeVariants(d: XmppDiscovery, hosts: Map<string, HostAddresses>): Fin
   });
 }
 
-function judgeHosts(d: XmppDiscovery, hosts: Map<string, HostAddresses>): Finding {
+export function judgeHosts(d: XmppDiscovery, hosts: Map<string, HostAddresses>): Finding {
   const a = d.answer;
   const services = a.kind === 'ok' ? a.services.filter((s) => s.type === 'stun' || isTurn(s)) : [];
   if (services.length === 0) return skipped('XMPP-6', 'no STUN/TURN service advertised');
@@ -214,17 +217,25 @@ function judgeHosts(d: XmppDiscovery, hosts: Map<string, HostAddresses>): Findin
   return finding('XMPP-6', { status: 'pass', summary: 'Every advertised host resolves, consistently with the addresses advertised beside it.', evidence: { hosts: [...hosts.keys()] } });
 }
 
-/** Every XMPP-* finding for one discovery run. */
-export function judgeXmpp(o: XmppOutcome, now: number = Date.now()): Finding[] {
-  const login = judgeLogin(o);
-  if (!o.login.ok || !o.discovery) {
-    return [login, ...(['XMPP-2', 'XMPP-3', 'XMPP-4', 'XMPP-5', 'XMPP-6'] as const).map((id) => skipped(id, 'the XMPP login failed (XMPP-1)'))];
-  }
-  const d = o.discovery;
-  const adv = judgeAdvertised(d);
-  if (d.answer.kind !== 'ok') {
-    return [login, adv, ...(['XMPP-3', 'XMPP-4', 'XMPP-5', 'XMPP-6'] as const).map((id) => skipped(id, 'no services were discovered (XMPP-2)'))];
-  }
-  const hosts = o.hosts ?? new Map();
-  return [login, adv, judgeCredentials(d, now), judgeCredentialRequests(d), judgeVariants(d, hosts), judgeHosts(d, hosts)];
+const LOGIN_FAILURES: readonly XmppLoginFailure[] = ['refused', 'unreachable', 'tls', 'no-tls', 'auth', 'timeout', 'protocol'];
+
+/** The discovery, when the login worked (the checks after XMPP-1 need it). */
+function discovery(run: RunUnit): XmppDiscovery {
+  const d = run.source.xmpp?.discovery;
+  if (!d) throw new Error('no XMPP discovery'); // unreachable: XMPP-2 needs XMPP-1
+  return d;
 }
+const hostsOf = (run: RunUnit) => run.source.xmpp?.hosts ?? new Map<string, HostAddresses>();
+const isXmpp = (run: RunUnit) => !!run.source.xmpp;
+// A STUN-only answer still has hosts and variants worth judging.
+const servicesFound = (f: Finding) => f.cause !== 'stun-only';
+
+/** Hints for the XMPP server that answered (its XEP-0092 name), when it told. */
+const forServer = (run: RunUnit, f: Finding): Finding[] => withImplementationHints([f], xmppImplementation(run.source.xmpp?.discovery?.software?.name));
+
+export const XMPP_1 = defineCheck({ id: 'XMPP-1', scope: 'run', applies: isXmpp, causes: LOGIN_FAILURES, run: async (run) => judgeLogin(run.source.xmpp!) });
+export const XMPP_2 = defineCheck({ id: 'XMPP-2', scope: 'run', applies: isXmpp, needs: ['XMPP-1'], blocks: servicesFound, run: async (run) => forServer(run, judgeAdvertised(discovery(run))) });
+export const XMPP_3 = defineCheck({ id: 'XMPP-3', scope: 'run', applies: isXmpp, needs: ['XMPP-2'], run: async (run) => forServer(run, judgeCredentials(discovery(run), Date.now())) });
+export const XMPP_4 = defineCheck({ id: 'XMPP-4', scope: 'run', applies: isXmpp, needs: ['XMPP-2'], run: async (run) => forServer(run, judgeCredentialRequests(discovery(run))) });
+export const XMPP_5 = defineCheck({ id: 'XMPP-5', scope: 'run', applies: isXmpp, needs: ['XMPP-2'], run: async (run) => forServer(run, judgeVariants(discovery(run), hostsOf(run))) });
+export const XMPP_6 = defineCheck({ id: 'XMPP-6', scope: 'run', applies: isXmpp, needs: ['XMPP-2'], run: async (run) => forServer(run, judgeHosts(discovery(run), hostsOf(run))) });
