@@ -18,6 +18,7 @@ import type { HelperService } from '../web/service';
 import { BrowserRequests } from './browser-requests';
 import { DirectRooms } from './direct-rooms';
 import { startEndpoints, type Endpoints } from './endpoints';
+import { boundedMessage, type MatrixEvent } from './incoming';
 import { BotIo } from './io';
 import { Limits } from './limits';
 import { notice } from './message';
@@ -30,7 +31,6 @@ import { Throttle } from './throttle';
 
 export { engineOptionsOf } from './runs';
 
-type MatrixEvent = { type: string; sender: string; event_id: string; origin_server_ts?: number; state_key?: string; content?: Record<string, unknown> };
 
 export interface BotDeps {
   /** The engine (injectable so a test can hold a run open; defaults to runCheck). */
@@ -232,8 +232,9 @@ export class VoipBot {
     return !this.hadSyncToken && ts < this.startedAt.getTime() - 5000;
   }
 
-  private async onMessage(roomId: string, ev: MatrixEvent): Promise<void> {
-    if (this.stopping || ev.sender === this.session.userId || this.isStale(ev)) return;
+  private async onMessage(roomId: string, raw: MatrixEvent): Promise<void> {
+    const ev = boundedMessage(raw);
+    if (!ev || this.stopping || ev.sender === this.session.userId || this.isStale(ev)) return;
     const content = ev.content ?? {};
     if (content.msgtype !== 'm.text') return; // notices are bot talk: never answer them (no loops)
     if ((content['m.relates_to'] as { rel_type?: string } | undefined)?.rel_type === 'm.replace') return;
