@@ -4,6 +4,7 @@
 // changes), the report (a reply to the command, details in a thread), the
 // result reaction. Also the stored JSON of a run on request.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { BotConfig } from '../config';
 import type { Logger } from '../ops/log';
 import type { VoiptestMetrics } from '../ops/metrics';
@@ -12,6 +13,7 @@ import { describeDiff, diffRuns, StoreError, targetKey, type HistoryStore, type 
 import type { CredentialSpec } from '../tester/credentials/types';
 import { RunRefusedError } from '../tester/engine';
 import type { CheckOptions } from '../tester/options';
+import { dnsLookup, type Lookup } from '../tester/probes/dns';
 import type { Report } from '../tester/report';
 import type { SourceKind } from '../tester/types';
 import { formatTime } from '../render/format';
@@ -25,9 +27,25 @@ export function sinceTime(prevIso: string, nowIso: string): string {
   return prevIso.slice(0, 10) === nowIso.slice(0, 10) ? t.slice(11) : t;
 }
 
+/** engine.hosts (lab use): listed names answer from the list, with no DNS query; others use DNS. */
+export function hostsLookup(lines: readonly string[]): Lookup {
+  const table = new Map<string, string[]>();
+  for (const l of lines) {
+    const [name, ip] = l.split('=') as [string, string];
+    table.set(name.toLowerCase(), [...(table.get(name.toLowerCase()) ?? []), ip]);
+  }
+  return async (host, rr) => {
+    const ips = table.get(host.toLowerCase());
+    if (!ips) return dnsLookup(host, rr);
+    const addrs = ips.filter((ip) => isIP(ip) === (rr === 'A' ? 4 : 6));
+    return addrs.length ? { addrs } : { addrs: [], code: 'ENODATA' };
+  };
+}
+
 /** Engine options from the config (CA files read as PEM text). */
 export function engineOptionsOf(e: BotConfig['engine']): Omit<CheckOptions, 'credentials'> {
   return {
+    ...(e.hosts.length ? { lookup: hostsLookup(e.hosts) } : {}),
     family: e.family as CheckOptions['family'], allowPrivate: e.allowPrivate, assumePublic: e.assumePublic,
     ca: e.ca.length ? e.ca.map((f) => readFileSync(f, 'utf8')) : undefined,
     quality: e.quality as CheckOptions['quality'], timeoutMs: e.timeoutMs, e2e: e.e2e,

@@ -9,7 +9,7 @@ import { sameListen, startEndpoints } from '../../src/bot/endpoints';
 import { VoiptestMetrics } from '../../src/ops/metrics';
 import { reportTargetKey } from '../../src/store';
 import { asReply, contentBytes, inThread, reportContent, reportMessages, resultReaction, roomLink } from '../../src/bot/message';
-import { sinceTime } from '../../src/bot/runs';
+import { hostsLookup, sinceTime } from '../../src/bot/runs';
 import { sampleReport } from '../fixtures/report-sample';
 import { defaultConfig } from '../../src/config';
 import { Secret } from '../../src/tester/secret';
@@ -179,6 +179,12 @@ describe('report message', () => {
     expect(resultReaction({ ...report, grade: { ...report.grade, overall: 'Fail' } })).toBe('🔴 done: Fail');
     expect(resultReaction({ ...report, grade: { ...report.grade, overall: 'Poor' }, security: { verdict: 'unsafe', findings: [] } } as Report)).toBe('⛔ done: Poor, unsafe');
     expect(resultReaction(null)).toBe('❌');
+  });
+  test('engine.hosts (lab use): listed names answer from the list per family, without DNS', async () => {
+    const l = hostsLookup(['turn.lab.test=198.18.0.2', 'TURN.lab.test=2001:db8::2', 'v4only.lab.test=198.18.0.3']);
+    expect(await l('Turn.Lab.Test', 'A')).toEqual({ addrs: ['198.18.0.2'] });
+    expect(await l('turn.lab.test', 'AAAA')).toEqual({ addrs: ['2001:db8::2'] });
+    expect(await l('v4only.lab.test', 'AAAA')).toEqual({ addrs: [], code: 'ENODATA' });
   });
   test('"since" time: the clock on the same day, the date otherwise; room links are matrix.to pills', () => {
     expect(sinceTime('2026-01-02T02:55:10Z', '2026-01-02T08:00:00Z')).toBe('02:55 UTC');
