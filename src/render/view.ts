@@ -29,7 +29,7 @@ export function relayFamilyOf(c: ReportCheck): Family | null {
 }
 
 /** "IPv4", "IPv6 relay", or null for a check about the whole server (DNS, quota). */
-export function aboutLabel(c: ReportCheck): string | null {
+function aboutLabel(c: ReportCheck): string | null {
   const relay = relayFamilyOf(c);
   if (relay && relay !== c.family) return `${FAMILY_LABEL[relay]} relay`;
   return c.family ? FAMILY_LABEL[c.family] : null;
