@@ -3,6 +3,7 @@
 // version 1)"). Built from measured target results and findings; everything
 // free-form passes through `redact` so no password, secret or token survives.
 import { CHECK_IDS, type CheckId } from './checks';
+import type { BrowserResults } from './report-browser';
 import { score, type GradeSummary, type SecuritySummary, type UriGrade } from './score';
 import { Secret } from './secret';
 import type { Family, Finding, QualityResult, Severity, SourceKind, Status, TargetResult, TimingsMs, Transport } from './types';
@@ -28,6 +29,8 @@ export type ReportCheck = Finding;
 /** Quality results go into the report as measured (QualityResult in types.ts). */
 export type ReportQuality = QualityResult;
 
+export type { BrowserResults, BrowserUriResult, BrowserUriPosted, BrowserDataChannel, BrowserIceError, CandidateCounts, PairEnd, PeerSide } from './report-browser';
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   tool: { name: typeof TOOL_NAME; version: string };
@@ -39,6 +42,8 @@ export interface Report {
   uris: ReportUri[];
   checks: ReportCheck[];
   quality: ReportQuality[];
+  /** What the browser helper measured from the user's network (optional, beside schema 1). */
+  browser?: BrowserResults;
 }
 
 export interface BuildReportInput {

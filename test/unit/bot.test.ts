@@ -1,4 +1,5 @@
 import { Limits } from '../../src/bot/limits';
+import { Throttle } from '../../src/bot/throttle';
 import { retryDelay, withRetry, SendFailedError } from '../../src/bot/send';
 import { createLogger } from '../../src/ops/log';
 import { scrubText as scrub } from '../../src/ops/redact';
@@ -211,5 +212,23 @@ describe('ops endpoints (real HTTP on loopback)', () => {
     } finally {
       await first.stop();
     }
+  });
+});
+
+describe('throttle', () => {
+  test('one pass per window per key, bounded in size', () => {
+    let now = 0;
+    const t = new Throttle(10_000, () => now, 3);
+    expect(t.take('a')).toBe(true);
+    expect(t.take('a')).toBe(false);
+    expect(t.waitS('a')).toBe(10);
+    expect(t.take('b')).toBe(true);
+    now = 9_999;
+    expect(t.waitS('a')).toBe(1);
+    now = 10_000;
+    expect(t.take('a')).toBe(true);
+    for (const k of ['c', 'd', 'e', 'f']) t.mark(k);
+    expect(t.size).toBe(3);
+    expect(new Throttle(0).take('x') && new Throttle(0).take('x')).toBe(true);
   });
 });
