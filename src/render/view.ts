@@ -29,7 +29,7 @@ export function relayFamilyOf(c: ReportCheck): Family | null {
 }
 
 /** "IPv4", "IPv6 relay", or null for a check about the whole server (DNS, quota). */
-export function aboutLabel(c: ReportCheck): string | null {
+function aboutLabel(c: ReportCheck): string | null {
   const relay = relayFamilyOf(c);
   if (relay && relay !== c.family) return `${FAMILY_LABEL[relay]} relay`;
   return c.family ? FAMILY_LABEL[c.family] : null;
@@ -142,6 +142,16 @@ export function whereText(p: Problem, limit = WHERE_LIMIT): string {
   if (p.where.length === 0) return '';
   const shown = p.where.slice(0, limit).join('; ');
   return p.where.length > limit ? `${shown}; and ${p.where.length - limit} more` : shown;
+}
+
+/**
+ * "Why not higher" as shown: each text once, without the entries that only
+ * point at a fix the summary already lists ("...; fix it first").
+ */
+export function whyNotHigher(r: Report, shown: readonly Problem[]): string[] {
+  const fixed = new Set(shown.flatMap((p) => p.ids));
+  const texts = r.grade.whyNotHigher.filter((w) => !(fixed.has(w.check as CheckId) && /fix it first\.?$/.test(w.text))).map((w) => w.text);
+  return [...new Set(texts)];
 }
 
 // ---- the summary's server table ------------------------------------------------
