@@ -19,11 +19,13 @@ import { BrowserRequests } from './browser-requests';
 import { connect } from './crypto/setup';
 import { DirectRooms } from './direct-rooms';
 import { startEndpoints, type Endpoints } from './endpoints';
+import { boundedMessage, type MatrixEvent } from './incoming';
 import { BotIo } from './io';
 import { Limits } from './limits';
 import { notice } from './message';
 import { engineOptionsOf, RunService } from './runs';
 import { Scheduler } from './scheduler';
+import { xmppAccounts } from '../commands/xmpp';
 import { describeError, withRetry } from './send';
 import { login, type Session } from './session';
 import { chooseSource, serverOf } from './source';
@@ -31,7 +33,6 @@ import { Throttle } from './throttle';
 
 export { engineOptionsOf } from './runs';
 
-type MatrixEvent = { type: string; sender: string; event_id: string; origin_server_ts?: number; state_key?: string; content?: Record<string, unknown> };
 
 export interface BotDeps {
   /** The engine (injectable so a test can hold a run open; defaults to runCheck). */
@@ -239,8 +240,9 @@ export class VoipBot {
     return !this.hadSyncToken && ts < this.startedAt.getTime() - 5000;
   }
 
-  private async onMessage(roomId: string, ev: MatrixEvent): Promise<void> {
-    if (this.stopping || ev.sender === this.session.userId || this.isStale(ev)) return;
+  private async onMessage(roomId: string, raw: MatrixEvent): Promise<void> {
+    const ev = boundedMessage(raw);
+    if (!ev || this.stopping || ev.sender === this.session.userId || this.isStale(ev)) return;
     const content = ev.content ?? {};
     if (content.msgtype !== 'm.text') return; // notices are bot talk: never answer them (no loops)
     if ((content['m.relates_to'] as { rel_type?: string } | undefined)?.rel_type === 'm.replace') return;
@@ -299,8 +301,9 @@ export class VoipBot {
   }
 
   /** `!voiptest` (and `!voiptest browser`): admission, then a run here or a helper link in a DM. */
-  private async requestRun(ctx: CommandContext, opts: { browser?: boolean } = {}): Promise<void> {
+  private async requestRun(ctx: CommandContext, opts: { browser?: boolean; xmpp?: boolean } = {}): Promise<void> {
     if (this.stopping) return ctx.reply({ text: 'I am shutting down; try again in a minute.' });
+    if (opts.xmpp) return this.xmppRuns(ctx);
     const source = chooseSource(ctx.sender, this.session, this.config, { browser: opts.browser === true, helper: this.browser !== null });
     if (source.kind === 'refuse') return ctx.reply({ text: source.message });
     const adm = this.limits.admit(ctx.sender, ctx.roomId);
@@ -347,10 +350,34 @@ export class VoipBot {
       return;
     }
     const source = chooseSource(null, this.session, this.config, { helper: false });
-    if (source.kind !== 'run') {
+    try {
+      if (source.kind === 'run') await this.runs.run({ trigger: 'schedule', roomIds: rooms, requester: null, spec: source.spec, mentionOnRegression: true });
+      // The XMPP accounts' services: a section (report) each, after the homeserver's.
+      for (const spec of xmppAccounts(this.config).specs) {
+        if (this.stopping) break;
+        await this.runs.run({ trigger: 'schedule', roomIds: rooms, requester: null, spec, mentionOnRegression: true });
+      }
+    } finally {
       adm.release();
+    }
+  }
+
+  /** `!voiptest xmpp` (admins): each configured XMPP account's services, one report each, in one run slot. */
+  private async xmppRuns(ctx: CommandContext): Promise<void> {
+    const { specs, problems } = xmppAccounts(this.config);
+    if (specs.length === 0) {
+      return ctx.reply({ text: ['No XMPP account to test: add JIDs to xmpp.accounts and their passwords to xmpp.passwords.', ...problems].join('\n') });
+    }
+    if (problems.length) await ctx.reply({ text: `Skipped: ${problems.join('; ')}` });
+    const adm = this.limits.admit(ctx.sender, ctx.roomId);
+    if (!adm.ok) {
+      if (this.refusalNotices.take(ctx.sender)) await ctx.reply({ text: adm.message });
       return;
     }
-    await this.runs.run({ trigger: 'schedule', roomIds: rooms, requester: null, spec: source.spec, mentionOnRegression: true }).finally(() => adm.release());
+    try {
+      for (const spec of specs) await this.runs.run({ trigger: 'command', roomIds: [ctx.roomId], requester: ctx.sender, spec, reactTo: ctx.eventId });
+    } finally {
+      adm.release();
+    }
   }
 }

@@ -3,6 +3,7 @@
 // version 1)"). Built from measured target results and findings; everything
 // free-form passes through `redact` so no password, secret or token survives.
 import { CHECK_IDS, type CheckId } from './checks';
+import type { BrowserResults } from './report-browser';
 import { score, type GradeSummary, type SecuritySummary, type UriGrade } from './score';
 import { Secret } from './secret';
 import type { Family, Finding, QualityResult, Severity, SourceKind, Status, TargetResult, TimingsMs, Transport } from './types';
@@ -28,23 +29,27 @@ export type ReportCheck = Finding;
 /** Quality results go into the report as measured (QualityResult in types.ts). */
 export type ReportQuality = QualityResult;
 
+export type { BrowserResults, BrowserUriResult, BrowserUriPosted, BrowserDataChannel, BrowserIceError, CandidateCounts, PairEnd, PeerSide } from './report-browser';
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   tool: { name: typeof TOOL_NAME; version: string };
   startedAt: string;
   durationMs: number;
-  source: { kind: SourceKind; homeserver?: string };
+  source: { kind: SourceKind; homeserver?: string; xmpp?: string };
   grade: GradeSummary;
   security: SecuritySummary;
   uris: ReportUri[];
   checks: ReportCheck[];
   quality: ReportQuality[];
+  /** What the browser helper measured from the user's network (optional, beside schema 1). */
+  browser?: BrowserResults;
 }
 
 export interface BuildReportInput {
   startedAt: Date;
   durationMs: number;
-  source: { kind: SourceKind; homeserver?: string };
+  source: { kind: SourceKind; homeserver?: string; xmpp?: string };
   targets: readonly TargetResult[];
   findings: readonly Finding[];
   quality: readonly QualityResult[];
@@ -142,6 +147,7 @@ function toCheck(f: Finding): ReportCheck {
     evidence: redact(f.evidence ?? {}),
     hint: redactText(f.hint ?? null),
     ...(f.cause ? { cause: f.cause } : {}),
+    ...(f.tag ? { tag: Object.fromEntries(Object.entries(f.tag).map(([k, v]) => [k, scrubString(String(v))])) } : {}),
   };
 }
 
@@ -184,7 +190,7 @@ export function buildReport(input: BuildReportInput): Report {
     tool: { name: TOOL_NAME, version: input.toolVersion },
     startedAt: startedAt.toISOString(),
     durationMs: Math.max(0, Math.round(input.durationMs)),
-    source: input.source.homeserver ? { kind: input.source.kind, homeserver: input.source.homeserver } : { kind: input.source.kind },
+    source: input.source.homeserver ? { kind: input.source.kind, homeserver: input.source.homeserver } : input.source.xmpp ? { kind: input.source.kind, xmpp: input.source.xmpp } : { kind: input.source.kind },
     grade: scored.grade,
     security: scored.security,
     uris,

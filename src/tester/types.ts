@@ -8,7 +8,7 @@ export type Family = 'ipv4' | 'ipv6';
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type Scheme = 'stun' | 'turn' | 'turns';
 export type Grade = 'Excellent' | 'Great' | 'Good' | 'Poor' | 'Fail';
-export type SourceKind = 'homeserver' | 'secret' | 'explicit' | 'shared';
+export type SourceKind = 'homeserver' | 'secret' | 'explicit' | 'shared' | 'xmpp';
 
 /** A parsed stun:/turn:/turns: URI (RFC 7064 / 7065). */
 export interface IceUri {
@@ -39,6 +39,8 @@ export interface Finding {
   /** Machine-readable cause key; the hint is looked up by (id, cause). */
   cause?: string;
   hint: string | null;
+  /** Extra scope of a finding from a nested TURN run, e.g. { scope: 'rtc', rtc: '<livekit_service_url>' } (RTC-6). */
+  tag?: Record<string, string>;
 }
 
 /** One (URI, family, resolved address) target of the plan. */

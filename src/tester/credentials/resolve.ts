@@ -1,13 +1,16 @@
-// Turn a CredentialSpec into credentials plus the run findings the source
-// yields (HS-1, HS-2). Every connection to a homeserver passes the target
-// guard: the tool must not become an SSRF proxy.
+// Turn a CredentialSpec into credentials, plus what the source answered for
+// the checks that judge it (the /voip/turnServer outcome: HS-1, HS-2 in
+// probes/homeserver-turn.ts). Every connection to a homeserver passes the
+// target guard: the tool must not become an SSRF proxy.
 import { checkTarget, type GuardOptions } from '../guard';
-import { judgeTurnServerOutcome } from '../probes/hs';
 import type { Finding } from '../types';
 import { discoverClientUrl, fetchTurnServer, logout, normaliseHomeserverInput, passwordLogin, type TurnServerOutcome } from './homeserver';
 import { HttpError, type AddressCheck } from './http';
 import { DEFAULT_REST_TTL_S, DEFAULT_REST_USER, mintRestCredentials } from './rest';
 import type { CredentialSpec, TurnCredentials } from './types';
+import type { Lookup } from '../probes/dns';
+import type { XmppOutcome } from '../probes/xmpp-discovery';
+import { resolveXmppSource, XmppSourceRefused } from './xmpp';
 
 export class SourceRefusedError extends Error {
   constructor(message: string) {
@@ -30,11 +33,33 @@ function addressCheck(guard: GuardOptions): AddressCheck {
 
 export interface ResolvedSource {
   credentials: TurnCredentials | null;
+  /** Findings a source judges itself (none today: the checks judge what it returned). */
   findings: Finding[];
+  /** The homeserver's /voip/turnServer answer, for HS-1 and HS-2. */
+  homeserver?: { outcome: TurnServerOutcome; baseUrl: string };
+  /** The XMPP login and XEP-0215 answer, for XMPP-1..6. */
+  xmpp?: XmppOutcome;
+  /** Further credential sets (XMPP services with other TURN credentials than the first set's). */
+  more?: TurnCredentials[];
 }
 
-export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptions, timeoutMs = 10000): Promise<ResolvedSource> {
+export async function resolveCredentials(
+  spec: CredentialSpec,
+  guard: GuardOptions,
+  timeoutMs = 10000,
+  /** Extra trusted CAs (XMPP's TLS) and the lab's A/AAAA answers (XMPP's advertised hosts). */
+  extra: { ca?: string[]; lookup?: Lookup } = {},
+): Promise<ResolvedSource> {
   switch (spec.kind) {
+    case 'xmpp': {
+      try {
+        const r = await resolveXmppSource(spec, guard, { timeoutMs, ...extra });
+        return { credentials: r.credentials[0] ?? null, findings: [], xmpp: r.outcome, more: r.credentials.slice(1) };
+      } catch (e) {
+        if (e instanceof XmppSourceRefused) throw new SourceRefusedError(e.message);
+        throw e;
+      }
+    }
     case 'explicit':
       return {
         credentials: { uris: spec.uris, username: spec.username, password: spec.password, ttl: null, source: { kind: 'explicit' }, sharedSecret: spec.sharedSecret },
@@ -80,9 +105,9 @@ export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptio
       } finally {
         if (loggedIn && token) await logout(baseUrl, token, 5000, check);
       }
-      const findings = judgeTurnServerOutcome(outcome, baseUrl);
-      if (outcome.kind !== 'ok') return { credentials: null, findings };
-      return { credentials: { ...outcome.credentials, source: { kind: 'homeserver', homeserver: baseUrl }, sharedSecret: spec.sharedSecret }, findings };
+      const homeserver = { outcome, baseUrl };
+      if (outcome.kind !== 'ok') return { credentials: null, findings: [], homeserver };
+      return { credentials: { ...outcome.credentials, source: { kind: 'homeserver', homeserver: baseUrl }, sharedSecret: spec.sharedSecret }, findings: [], homeserver };
     }
   }
 }

@@ -42,6 +42,8 @@ export interface TurnClientOptions extends TransportOptions {
   rtoMs?: number;
   /** Per-request deadline (default 1800 ms on UDP, 2500 ms on TCP/TLS). */
   timeoutMs?: number;
+  /** The run's end (performance.now() time): no request waits past it, whenever it is sent. */
+  deadlineAt?: number;
   /** UDP transmissions per request (default 7; the deadline usually ends it first). */
   maxTransmissions?: number;
   /** Add FINGERPRINT to requests (default true). */
@@ -60,6 +62,8 @@ export interface AllocateOptions {
   reservationToken?: Buffer;
   /** Default: true when the client has credentials. False sends only the unauthenticated request (AUTH-1). */
   withCredentials?: boolean;
+  /** Per-request deadline (default: the client's). */
+  timeoutMs?: number;
 }
 
 export interface AllocateResult {
@@ -183,6 +187,11 @@ export class TurnClient extends EventEmitter {
     };
   }
 
+  /** A request's timeout, never past the run's end (a request sent late gets what is left). */
+  private capped(ms: number): number {
+    return this.opts.deadlineAt === undefined ? ms : Math.max(1, Math.min(ms, this.opts.deadlineAt - performance.now()));
+  }
+
   /** Connect (UDP: bind+connect; TCP: connect; TLS: connect+handshake). Throws TurnError. */
   static async connect(opts: TurnClientOptions): Promise<TurnClient> {
     const c = new TurnClient(opts);
@@ -289,10 +298,10 @@ export class TurnClient extends EventEmitter {
     let requests = 0;
     let authenticated = false;
     if (withCreds && this.key) {
-      ex = await this.request(METHOD.Allocate, attrs, { auth: true });
+      ex = await this.request(METHOD.Allocate, attrs, { auth: true, timeoutMs: o.timeoutMs });
       authenticated = true;
     } else {
-      const first = await this.exchange(METHOD.Allocate, attrs, { auth: false });
+      const first = await this.exchange(METHOD.Allocate, attrs, { auth: false, timeoutMs: o.timeoutMs });
       if ('response' in first) ex = first;
       else {
         const { error, errorResponse: challenge } = first;
@@ -311,7 +320,7 @@ export class TurnClient extends EventEmitter {
           });
         }
         this.setChallenge(realm, nonce);
-        ex = await this.request(METHOD.Allocate, attrs, { auth: true });
+        ex = await this.request(METHOD.Allocate, attrs, { auth: true, timeoutMs: o.timeoutMs });
         authenticated = true;
       }
     }
@@ -415,7 +424,7 @@ export class TurnClient extends EventEmitter {
     if (o.auth && !this.key) throw new TypeError(`${name}: authenticated request before any 401 challenge`);
     const timing: TransactionTiming = {
       rtoMs: o.rtoMs ?? this.timing.rtoMs,
-      timeoutMs: o.timeoutMs ?? this.timing.timeoutMs,
+      timeoutMs: this.capped(o.timeoutMs ?? this.timing.timeoutMs),
       maxTransmissions: this.timing.maxTransmissions,
     };
     for (let attempt = 1; ; attempt++) {
