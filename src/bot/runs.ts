@@ -15,7 +15,12 @@ import type { Report } from '../tester/report';
 import type { SourceKind } from '../tester/types';
 import type { BotIo } from './io';
 import { notice, reportContent, resultEmoji } from './message';
+import { displayReport, safeText } from '../ops/defang';
 import { describeError } from './send';
+import { Throttle } from './throttle';
+
+/** Uploaded JSON files kept for re-sending (a stored run never changes). */
+const MAX_CACHED_UPLOADS = 200;
 
 /** Engine options from the config (CA files read as PEM text). */
 export function engineOptionsOf(e: BotConfig['engine']): Omit<CheckOptions, 'credentials'> {
@@ -48,6 +53,8 @@ export interface Finished {
   /** The command to react to with the result (and the ⏳ to take back). */
   reactTo?: { roomId: string; eventId: string; hourglass: string | null };
   mentionOnRegression?: boolean;
+  /** Targets from a user (browser helper): no per-target metrics (their label values are unbounded). */
+  userTargets?: boolean;
 }
 
 export interface RunServiceDeps {
@@ -62,8 +69,12 @@ export interface RunServiceDeps {
 
 export class RunService {
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly jsonCooldown: Throttle;
+  private readonly uploaded = new Map<number, { url: string; size: number }>();
 
-  constructor(private readonly d: RunServiceDeps) {}
+  constructor(private readonly d: RunServiceDeps) {
+    this.jsonCooldown = new Throttle(d.config.limits.jsonCooldownSeconds * 1000);
+  }
 
   /** Runs started and not yet finished (what stop() waits for). */
   pending(): Promise<void>[] {
@@ -107,7 +118,7 @@ export class RunService {
   async finish(r: Finished): Promise<void> {
     const { io, config, metrics, store, log } = this.d;
     const { report, failure } = r;
-    metrics.recordRun({ trigger: r.trigger, target: r.key, durationMs: r.durationMs, report });
+    metrics.recordRun({ trigger: r.trigger, target: r.userTargets ? null : r.key, durationMs: r.durationMs, report });
     const headline: string[] = [];
     const footer: string[] = [];
     let mention: string[] = [];
@@ -139,7 +150,8 @@ export class RunService {
     }
     for (const roomId of r.roomIds) {
       try {
-        await io.send(roomId, report ? reportContent(report, { headline, footer, mention }) : notice([failure ?? 'The test failed.', ...footer].join('\n')));
+        // Shown: server text defanged, URIs without credentials or query (history keeps the report as measured).
+        await io.send(roomId, report ? reportContent(displayReport(report), { headline, footer, mention }) : notice(safeText([failure ?? 'The test failed.', ...footer].join('\n'))));
       } catch (err) {
         log.error('could not post the report', { roomId, error: describeError(err) });
       }
@@ -152,14 +164,23 @@ export class RunService {
     log.info('run finished', { trigger: r.trigger, target: r.key, grade: report?.grade.overall ?? null, ms: r.durationMs });
   }
 
-  /** `json <id>`: the stored report as a file. */
-  async sendJson(roomId: string, id: number, reply: (text: string) => Promise<void>): Promise<void> {
+  /** `json <id>`: the stored report as a file, uploaded once per run; one request per user per cooldown. */
+  async sendJson(roomId: string, user: string, id: number, reply: (text: string) => Promise<void>): Promise<void> {
     const { io } = this.d;
-    const json = this.d.store?.reportJson(id);
-    if (!json) return reply(`Run #${id} has no stored report.`);
-    const pretty = Buffer.from(`${JSON.stringify(JSON.parse(json), null, 2)}\n`, 'utf8');
+    const wait = this.jsonCooldown.waitS(user);
+    if (wait > 0) return reply(`You asked for a JSON report recently; try again in ${wait} s.`);
+    this.jsonCooldown.mark(user);
     const name = `voiptest-run-${id}.json`;
-    const url = await io.retrying('upload', () => io.client.uploadContent(pretty, 'application/json', name), 60_000);
-    await io.send(roomId, { msgtype: 'm.file', body: name, filename: name, url, info: { mimetype: 'application/json', size: pretty.length } });
+    let file = this.uploaded.get(id);
+    if (!file) {
+      const json = this.d.store?.reportJson(id);
+      if (!json) return reply(`Run #${id} has no stored report.`);
+      const pretty = Buffer.from(`${JSON.stringify(JSON.parse(json), null, 2)}\n`, 'utf8');
+      const url = await io.retrying('upload', () => io.client.uploadContent(pretty, 'application/json', name), 60_000);
+      file = { url, size: pretty.length };
+      this.uploaded.set(id, file);
+      while (this.uploaded.size > MAX_CACHED_UPLOADS) this.uploaded.delete(this.uploaded.keys().next().value!);
+    }
+    await io.send(roomId, { msgtype: 'm.file', body: name, filename: name, url: file.url, info: { mimetype: 'application/json', size: file.size } });
   }
 }
