@@ -4,17 +4,23 @@
 import type { Logger } from '../ops/log';
 import type { HistoryStore } from '../store';
 import type { BotIo } from './io';
-import { notice } from './message';
+import { htmlEscape } from '../render/escape';
+import { notice, roomLink } from './message';
 import { describeError } from './send';
+import { serverOf } from './source';
 import { Throttle } from './throttle';
 
 const ENCRYPTED_NOTICE_EVERY_MS = 10 * 60_000;
+const ENCRYPTED_POINTER_EVERY_MS = 60_000;
+/** The DM's name, as the notice and the link call it. */
+export const DM_NAME = 'VoIP test (unencrypted)';
 
 interface Membership { botIn: boolean; userIn: boolean; others: boolean; encrypted: boolean }
 
 export class DirectRooms {
   private readonly dms = new Map<string, string>();
   private readonly encryptedNotices = new Throttle(ENCRYPTED_NOTICE_EVERY_MS);
+  private readonly encryptedPointers = new Throttle(ENCRYPTED_POINTER_EVERY_MS);
 
   constructor(
     private readonly io: BotIo,
@@ -68,7 +74,7 @@ export class DirectRooms {
     }
     try {
       const roomId = await this.io.retrying('create DM', () => this.io.client.createRoom({
-        preset: 'trusted_private_chat', is_direct: true, invite: [user], name: 'VoIP test (unencrypted)',
+        preset: 'trusted_private_chat', is_direct: true, invite: [user], name: DM_NAME,
         topic: `Unencrypted on purpose: the bot cannot read encrypted messages. Type ${this.prefix}.`,
       }), 60_000);
       this.dms.set(user, roomId);
@@ -85,17 +91,31 @@ export class DirectRooms {
     }
   }
 
-  /** Say plainly (unencrypted) that we cannot read this room, and open a DM that works; once per room and user per 10 min. */
+  /**
+   * Say plainly (unencrypted) that we cannot read this room and open a DM that
+   * works, linked as a pill under the name it has; once per room and user per
+   * 10 min. Any later message there gets a short pointer (at most one a minute
+   * per room), never silence.
+   */
   async encryptedNotice(roomId: string, requester: string | null): Promise<void> {
-    if (!this.encryptedNotices.take(`${roomId}|${requester ?? ''}`)) return;
-    let dmNote = '';
-    if (requester && requester !== this.botUserId) {
-      const dm = await this.open(requester);
-      dmNote = dm ? ` I have invited you to an unencrypted room (${dm}) where ${this.prefix} works.` : '';
+    const user = requester && requester !== this.botUserId ? requester : null;
+    if (this.encryptedNotices.take(`${roomId}|${user ?? ''}`)) {
+      this.encryptedPointers.mark(roomId);
+      const dm = user ? await this.open(user) : null;
+      const link = dm ? roomLink(dm, DM_NAME, serverOf(this.botUserId)) : null;
+      const intro = 'This room is encrypted and I cannot read encrypted messages (I have no end-to-end encryption).';
+      const tail = 'Commands and reports carry no secrets, so an unencrypted room is fine for them.';
+      await this.io.send(roomId, notice(
+        `${intro}${link ? ` I have invited you to an unencrypted room, ${link.text}, where ${this.prefix} works.` : ''} ${tail}`,
+        `<p>${htmlEscape(intro)}${link ? ` I have invited you to an unencrypted room, ${link.html}, where <code>${htmlEscape(this.prefix)}</code> works.` : ''} ${htmlEscape(tail)}</p>`,
+      ));
+      return;
     }
-    await this.io.send(roomId, notice(
-      `This room is encrypted and I cannot read encrypted messages (I have no end-to-end encryption).${dmNote} ` +
-      `Commands and reports carry no secrets, so an unencrypted room is fine for them.`,
-    ));
+    if (!this.encryptedPointers.take(roomId)) return;
+    const dm = user ? this.dms.get(user) : undefined;
+    const link = dm ? roomLink(dm, DM_NAME, serverOf(this.botUserId)) : null;
+    const text = `I cannot read this encrypted room. ${link ? `Use ${link.text}` : `Invite me to an unencrypted room`} for ${this.prefix}.`;
+    const html = `I cannot read this encrypted room. ${link ? `Use ${link.html}` : 'Invite me to an unencrypted room'} for <code>${htmlEscape(this.prefix)}</code>.`;
+    await this.io.send(roomId, notice(text, html));
   }
 }

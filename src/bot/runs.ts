@@ -1,8 +1,10 @@
 // The run service: one engine run (⏳ on the command, the engine, metrics),
 // and what follows any run, whoever started it (command, schedule, browser):
-// history, the "since last time" diff text, the report message, the result
-// reaction. Also the stored JSON of a run on request.
+// history, the "since last time" line ("unchanged since #1, 02:55 UTC" or the
+// changes), the report (a reply to the command, details in a thread), the
+// result reaction. Also the stored JSON of a run on request.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { BotConfig } from '../config';
 import type { Logger } from '../ops/log';
 import type { VoiptestMetrics } from '../ops/metrics';
@@ -11,10 +13,12 @@ import { describeDiff, diffRuns, StoreError, targetKey, type HistoryStore, type 
 import type { CredentialSpec } from '../tester/credentials/types';
 import { RunRefusedError } from '../tester/engine';
 import type { CheckOptions } from '../tester/options';
+import { dnsLookup, type Lookup } from '../tester/probes/dns';
 import type { Report } from '../tester/report';
 import type { SourceKind } from '../tester/types';
+import { formatTime } from '../render/format';
 import type { BotIo } from './io';
-import { notice, reportContent, resultEmoji } from './message';
+import { asReply, inThread, notice, reportMessages, resultReaction } from './message';
 import { displayReport, safeText } from '../ops/defang';
 import { describeError } from './send';
 import { Throttle } from './throttle';
@@ -22,9 +26,31 @@ import { Throttle } from './throttle';
 /** Uploaded JSON files kept for re-sending (a stored run never changes). */
 const MAX_CACHED_UPLOADS = 200;
 
+/** "02:55 UTC" when the previous run was the same day as this one, else "2026-01-01 02:55 UTC". */
+export function sinceTime(prevIso: string, nowIso: string): string {
+  const t = formatTime(prevIso);
+  return prevIso.slice(0, 10) === nowIso.slice(0, 10) ? t.slice(11) : t;
+}
+
+/** engine.hosts (lab use): listed names answer from the list, with no DNS query; others use DNS. */
+export function hostsLookup(lines: readonly string[]): Lookup {
+  const table = new Map<string, string[]>();
+  for (const l of lines) {
+    const [name, ip] = l.split('=') as [string, string];
+    table.set(name.toLowerCase(), [...(table.get(name.toLowerCase()) ?? []), ip]);
+  }
+  return async (host, rr) => {
+    const ips = table.get(host.toLowerCase());
+    if (!ips) return dnsLookup(host, rr);
+    const addrs = ips.filter((ip) => isIP(ip) === (rr === 'A' ? 4 : 6));
+    return addrs.length ? { addrs } : { addrs: [], code: 'ENODATA' };
+  };
+}
+
 /** Engine options from the config (CA files read as PEM text). */
 export function engineOptionsOf(e: BotConfig['engine']): Omit<CheckOptions, 'credentials'> {
   return {
+    ...(e.hosts.length ? { lookup: hostsLookup(e.hosts) } : {}),
     family: e.family as CheckOptions['family'], allowPrivate: e.allowPrivate, assumePublic: e.assumePublic,
     ca: e.ca.length ? e.ca.map((f) => readFileSync(f, 'utf8')) : undefined,
     quality: e.quality as CheckOptions['quality'], timeoutMs: e.timeoutMs, e2e: e.e2e,
@@ -141,9 +167,12 @@ export class RunService {
       const prev = store.previousRun(r.key, runId);
       if (prev) {
         const d = diffRuns({ run: prev, findings: store.findings(prev.id) }, { run: store.getRun(runId)!, findings: store.findings(runId) });
+        const since = `#${prev.id}, ${sinceTime(prev.startedAt, report.startedAt)}`;
         if (d.changed) {
-          headline.push(`${d.regression ? '⚠️ Regression' : 'Changes'} since run #${prev.id} (${prev.startedAt.slice(0, 16).replace('T', ' ')} UTC):`, ...describeDiff(d).map((l) => `• ${l}`));
+          headline.push(`${d.regression ? '⚠️ Regression' : 'Changes'} since run ${since}:`, ...describeDiff(d).map((l) => `• ${l}`));
           if (d.regression && r.mentionOnRegression) mention = config.admins;
+        } else {
+          headline.push(`Unchanged since run ${since}.`);
         }
       }
       footer.push(`Full JSON report: ${config.commandPrefix} json ${runId}`);
@@ -151,7 +180,16 @@ export class RunService {
     for (const roomId of r.roomIds) {
       try {
         // Shown: server text defanged, URIs without credentials or query (history keeps the report as measured).
-        await io.send(roomId, report ? reportContent(displayReport(report), { headline, footer, mention }) : notice(safeText([failure ?? 'The test failed.', ...footer].join('\n'))));
+        if (!report) {
+          const n = notice(safeText([failure ?? 'The test failed.', ...footer].join('\n')));
+          await io.send(roomId, r.reactTo?.roomId === roomId ? asReply(n, r.reactTo.eventId) : n);
+          continue;
+        }
+        // The summary answers the command (a reply) in its room; the details go into a thread under it.
+        const m = reportMessages(displayReport(report), { headline, footer, mention });
+        const rootId = await io.send(roomId, r.reactTo?.roomId === roomId ? asReply(m.summary, r.reactTo.eventId) : m.summary);
+        let previous = rootId;
+        for (const part of m.thread) previous = await io.send(roomId, inThread(part, rootId, previous));
       } catch (err) {
         log.error('could not post the report', { roomId, error: describeError(err) });
       }
@@ -159,7 +197,7 @@ export class RunService {
     if (r.reactTo) {
       const { roomId, eventId, hourglass } = r.reactTo;
       if (hourglass) await io.unreact(roomId, hourglass);
-      await io.react(roomId, eventId, resultEmoji(report));
+      await io.react(roomId, eventId, resultReaction(report));
     }
     log.info('run finished', { trigger: r.trigger, target: r.key, grade: report?.grade.overall ?? null, ms: r.durationMs });
   }

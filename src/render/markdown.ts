@@ -8,7 +8,7 @@ import { browserSection, browserSummaryLine } from './browser';
 import { mdCell, mdEscape, mdHint } from './escape';
 import { formatDuration, formatMs, formatTime } from './format';
 import {
-  FAMILY_LABEL, FIX_LIMIT, STATUS_ICON, VERDICT_ICON, allProblems, checkTitle, displaySummary, familyGrade, fixNumber, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, whereText,
+  FAMILY_LABEL, FIX_LIMIT, STATUS_ICON, VERDICT_ICON, allProblems, checkTitle, displaySummary, familyGrade, fixNumber, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, whereText, whyNotHigher,
   type MarkdownSection, type Problem,
 } from './view';
 
@@ -51,7 +51,7 @@ export function markdownSummary(r: Report): string {
   } else {
     lines.push('Everything tested works. ✅', '');
   }
-  const why = [...new Set(g.whyNotHigher.map((w) => w.text))];
+  const why = whyNotHigher(r, problems.slice(0, FIX_LIMIT));
   if (why.length > 0) {
     lines.push('### Why not higher', '');
     for (const w of why) lines.push(`- ${mdHint(w)}`);
@@ -68,7 +68,7 @@ export function markdownTable(r: Report): string {
   for (const row of serverRows(r, problems)) {
     const p = row.problem;
     const problem = p
-      ? `${p.critical ? VERDICT_ICON.unsafe : STATUS_ICON[p.status]} ${p.id} ${checkTitle(p.id)}${p.fix ? ` (fix ${p.fix})` : ''}${p.more ? ` +${p.more} more` : ''}`
+      ? `${p.critical ? VERDICT_ICON.unsafe : STATUS_ICON[p.status]} ${p.id}${p.fix ? ` (fix ${p.fix})` : ` ${checkTitle(p.id)}`}${p.more ? ` +${p.more} more` : ''}`
       : '✅ none';
     lines.push(`| ${mdCell(row.uri)} | ${mdCell(row.grade.ipv4)} | ${mdCell(row.grade.ipv6)} | ${mdCell(problem)} |`);
   }

@@ -6,7 +6,7 @@ import type { Report } from '../tester/report';
 import { browserPlainLine } from './browser';
 import { cleanText } from './escape';
 import { formatDuration, formatTime } from './format';
-import { FAMILY_LABEL, FIX_LIMIT, allProblems, checkTitle, familyGrade, serverRows, sourceLabel, whereText } from './view';
+import { FAMILY_LABEL, FIX_LIMIT, allProblems, checkTitle, familyGrade, serverRows, sourceLabel, whereText, whyNotHigher } from './view';
 
 export function renderPlain(r: Report): string {
   const t = cleanText;
@@ -29,7 +29,7 @@ export function renderPlain(r: Report): string {
   } else {
     out.push('', 'Everything tested works.');
   }
-  const why = [...new Set(g.whyNotHigher.map((w) => w.text))];
+  const why = whyNotHigher(r, problems.slice(0, FIX_LIMIT));
   if (why.length) {
     out.push('', 'Why not higher:');
     for (const w of why) out.push(`- ${t(w)}`);
@@ -40,7 +40,7 @@ export function renderPlain(r: Report): string {
     for (const row of rows) {
       const grades = (['ipv4', 'ipv6'] as const).filter((f) => row.grade[f]).map((f) => `${FAMILY_LABEL[f]} ${row.grade[f]}`).join(', ') || 'not tested';
       const p = row.problem;
-      const problem = p ? `; ${p.id} ${checkTitle(p.id)}${p.fix ? ` (fix ${p.fix})` : ''}${p.more ? ` +${p.more} more` : ''}` : '';
+      const problem = p ? `; ${p.id}${p.fix ? ` (fix ${p.fix})` : ` ${checkTitle(p.id)}`}${p.more ? ` +${p.more} more` : ''}` : '';
       out.push(`- ${t(row.uri)}: ${grades}${problem}`);
     }
   }

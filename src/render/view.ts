@@ -144,6 +144,16 @@ export function whereText(p: Problem, limit = WHERE_LIMIT): string {
   return p.where.length > limit ? `${shown}; and ${p.where.length - limit} more` : shown;
 }
 
+/**
+ * "Why not higher" as shown: each text once, without the entries that only
+ * point at a fix the summary already lists ("...; fix it first").
+ */
+export function whyNotHigher(r: Report, shown: readonly Problem[]): string[] {
+  const fixed = new Set(shown.flatMap((p) => p.ids));
+  const texts = r.grade.whyNotHigher.filter((w) => !(fixed.has(w.check as CheckId) && /fix it first\.?$/.test(w.text))).map((w) => w.text);
+  return [...new Set(texts)];
+}
+
 // ---- the summary's server table ------------------------------------------------
 
 export interface ServerRow {

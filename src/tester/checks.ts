@@ -1,10 +1,15 @@
 // The check catalogue (../shared/CHECKS.md) as data: every finding's id comes
-// from this table, and renderers take titles from here.
+// from this table, and renderers take titles from here. One row per id: the
+// scope its findings carry, its title, and whether it judges safety (the
+// security verdict). How it runs is its definition in probes/ (see
+// probes/registry.ts).
 export type CheckScope = 'run' | 'uri' | 'uri-family';
 
 export interface CheckSpec {
   scope: CheckScope;
   title: string;
+  /** Judges safety rather than function (feeds the security verdict). */
+  security?: boolean;
 }
 
 export const CHECKS = {
@@ -16,8 +21,8 @@ export const CHECKS = {
   'TLS-1': { scope: 'uri-family', title: 'TLS certificate' },
   'TLS-2': { scope: 'uri-family', title: 'Service on port 443' },
   'STUN-1': { scope: 'uri-family', title: 'STUN Binding' },
-  'STUN-2': { scope: 'uri-family', title: 'Amplification surface' },
-  'AUTH-1': { scope: 'uri-family', title: 'Allocation without credentials' },
+  'STUN-2': { scope: 'uri-family', title: 'Amplification surface', security: true },
+  'AUTH-1': { scope: 'uri-family', title: 'Allocation without credentials', security: true },
   'AUTH-2': { scope: 'uri-family', title: 'Allocation with credentials' },
   'AUTH-3': { scope: 'run', title: 'REST credential expiry' },
   'AUTH-4': { scope: 'run', title: 'Shared secret agreement' },
@@ -32,17 +37,20 @@ export const CHECKS = {
   'QUAL-1': { scope: 'uri-family', title: 'Path quality' },
   'E2E-1': { scope: 'uri-family', title: 'WebRTC through the relay' },
   'ACL-5': { scope: 'uri-family', title: 'ACL positive control' },
-  'ACL-1': { scope: 'uri-family', title: 'Loopback peers' },
-  'ACL-2': { scope: 'uri-family', title: 'Link-local / metadata peers' },
-  'ACL-3': { scope: 'uri-family', title: 'Private peers' },
-  'ACL-4': { scope: 'uri', title: 'IPv4-mapped / NAT64 peers' },
-  'TCPR-1': { scope: 'uri', title: 'TCP relaying (RFC 6062)' },
-  'SEC-1': { scope: 'run', title: 'Server version' },
+  'ACL-1': { scope: 'uri-family', title: 'Loopback peers', security: true },
+  'ACL-2': { scope: 'uri-family', title: 'Link-local / metadata peers', security: true },
+  'ACL-3': { scope: 'uri-family', title: 'Private peers', security: true },
+  'ACL-4': { scope: 'uri', title: 'IPv4-mapped / NAT64 peers', security: true },
+  'TCPR-1': { scope: 'uri', title: 'TCP relaying (RFC 6062)', security: true },
+  'SEC-1': { scope: 'run', title: 'Server version', security: true },
 } as const satisfies Record<string, CheckSpec>;
 
 export type CheckId = keyof typeof CHECKS;
 
 export const CHECK_IDS = Object.keys(CHECKS) as CheckId[];
+
+/** The checks that feed the security verdict. */
+export const SECURITY_CHECKS: readonly CheckId[] = CHECK_IDS.filter((id) => (CHECKS[id] as CheckSpec).security === true);
 
 export function isCheckId(s: string): s is CheckId {
   return Object.prototype.hasOwnProperty.call(CHECKS, s);

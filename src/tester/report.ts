@@ -147,6 +147,7 @@ function toCheck(f: Finding): ReportCheck {
     evidence: redact(f.evidence ?? {}),
     hint: redactText(f.hint ?? null),
     ...(f.cause ? { cause: f.cause } : {}),
+    ...(f.tag ? { tag: Object.fromEntries(Object.entries(f.tag).map(([k, v]) => [k, scrubString(String(v))])) } : {}),
   };
 }
 

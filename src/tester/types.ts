@@ -39,6 +39,8 @@ export interface Finding {
   /** Machine-readable cause key; the hint is looked up by (id, cause). */
   cause?: string;
   hint: string | null;
+  /** Extra scope of a finding from a nested TURN run, e.g. { scope: 'rtc', rtc: '<livekit_service_url>' } (RTC-6). */
+  tag?: Record<string, string>;
 }
 
 /** One (URI, family, resolved address) target of the plan. */

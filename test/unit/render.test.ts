@@ -43,7 +43,7 @@ describe('markdown', () => {
     const rows = servers.split('\n').filter((l) => l.startsWith('| turn'));
     expect(rows).toHaveLength(3);
     for (const row of rows) expect(row.split(/(?<!\\)\|/).length).toBe(6);
-    expect(rows[0]).toBe('| turn:turn.example.org?transport=udp | Poor | Fail | ❌ DATA-1 Relayed data \\(fix 2\\) \\+4 more |');
+    expect(rows[0]).toBe('| turn:turn.example.org?transport=udp | Poor | Fail | ❌ DATA-1 \\(fix 2\\) \\+4 more |');
     expect(rows[1]).toContain('| Excellent | – | ✅ none |');
   });
   it('hostile server text cannot break the table or inject markup', () => {
