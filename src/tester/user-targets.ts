@@ -156,7 +156,8 @@ const NEEDS_ANSWER = new Set<string>(['STUN-2', 'AUTH-1', 'AUTH-2', 'AUTH-5', 'A
 const STUN_ANSWERED = new Set(['auth-required', 'mapped-mismatch', 'no-mapped-address', 'error']);
 
 function answered(checks: readonly ReportCheck[]): boolean {
-  return checks.some((c) => (c.id === 'STUN-1' && (c.status !== 'fail' || STUN_ANSWERED.has(c.cause ?? ''))) || (NEEDS_ANSWER.has(c.id) && c.status !== 'skip'));
+  return checks.some((c) => (c.id === 'STUN-1' && (c.status === 'pass' || c.status === 'warn' || c.status === 'info' || (c.status === 'fail' && STUN_ANSWERED.has(c.cause ?? ''))))
+    || (NEEDS_ANSWER.has(c.id) && c.status !== 'skip'));
 }
 
 /**

@@ -51,6 +51,7 @@ describe('the report on user targets', () => {
         check('STUN-1', 'turn:a:80?transport=tcp', 'fail', 'not-stun', 'Something that does not speak STUN answers'),
         check('AUTH-1', 'turn:a:80?transport=tcp', 'skip'),
         check('NET-1', 'turn:b:80?transport=tcp', 'fail', 'refused', 'Nothing listens (connection refused).'),
+        check('STUN-1', 'turn:b:80?transport=tcp', 'skip', undefined, 'not run: NET-1 failed'),
         check('STUN-1', 'turn:c:3478', 'pass'),
         check('AUTH-1', 'turn:c:3478', 'pass'),
         check('SEC-1', null, 'pass'),
