@@ -29,7 +29,7 @@ export function relayFamilyOf(c: ReportCheck): Family | null {
 }
 
 /** "IPv4", "IPv6 relay", or null for a check about the whole server (DNS, quota). */
-export function aboutLabel(c: ReportCheck): string | null {
+function aboutLabel(c: ReportCheck): string | null {
   const relay = relayFamilyOf(c);
   if (relay && relay !== c.family) return `${FAMILY_LABEL[relay]} relay`;
   return c.family ? FAMILY_LABEL[c.family] : null;
@@ -254,7 +254,7 @@ export function runChecks(report: Report): ReportCheck[] {
 }
 
 export function sourceLabel(report: Report): string {
-  return report.source.homeserver ?? `${report.source.kind} credentials`;
+  return report.source.homeserver ?? (report.source.xmpp ? `XMPP ${report.source.xmpp}` : `${report.source.kind} credentials`);
 }
 
 /** "dns 0 ms, connect 52 ms, allocate 1.1 ms" (rounded). */
