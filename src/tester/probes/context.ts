@@ -58,6 +58,7 @@ export class RunContext {
       family: t.family,
       connectTimeoutMs: this.deadline.cap(3000),
       timeoutMs: this.deadline.cap(uri.transport === 'udp' ? 1800 : 2500),
+      deadlineAt: this.deadline.at,
       tls: uri.transport === 'tls' ? { ca: this.options.ca, servername: uri.ipLiteral === 0 ? uri.host : undefined } : undefined,
       ...(withCredentials ? { username: this.creds.username, password: this.creds.password } : {}),
     };
