@@ -11,7 +11,8 @@
 # meant to reach nothing.
 # Node modules are not handled here (scripts/test.sh does that).
 # Env: MXV_SYNAPSE_VENV (venv path), MXV_SYNAPSE_VERSION (pip spec, e.g. "==1.130.0"),
-#      MXV_SKIP_SYNAPSE=1 (skip the venv), MXV_SKIP_CHROMIUM=1.
+#      MXV_SKIP_SYNAPSE=1 (skip the venv), MXV_SKIP_CHROMIUM=1, MXV_SKIP_XMPP=1 (no Prosody/ejabberd).
+# Prosody's and ejabberd's system services are not started (policy-rc.d below): the lab runs its own.
 set -euo pipefail
 
 say() { echo "ensure-deps: $*" >&2; }
@@ -40,6 +41,12 @@ need iptables command -v iptables
 need openssl  command -v openssl
 need iproute2 command -v ip
 need procps   command -v ps
+# XMPP lab (#14): Prosody (its DNS library lua-unbound, else it stops at a prompt) and ejabberd.
+if [ "${MXV_SKIP_XMPP:-0}" != 1 ]; then
+  need prosody     test -x /usr/bin/prosody
+  need lua-unbound lua5.4 -e 'require "lunbound"'
+  need ejabberd    test -x /usr/sbin/ejabberdctl
+fi
 if [ "${MXV_SKIP_CHROMIUM:-0}" != 1 ]; then need chromium test -x /usr/bin/chromium; fi
 if ! command -v python3 >/dev/null 2>&1; then
   missing+=(python3 python3-venv)

@@ -87,6 +87,17 @@ export const SCHEMA = {
     uris: { t: 'list', default: [], item: /^(stun|turns?):\S+$/, itemHint: 'a stun:/turn:/turns: URI', example: '["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]', doc: 'URIs to test with minted credentials (needed with sharedSecret).' },
     ttl: { t: 'int', default: 3600, min: 60, max: 604800, doc: 'Lifetime in seconds of minted credentials.' },
   },
+  xmpp: {
+    accounts: {
+      t: 'list', default: [], item: /^[^\s@/]{1,256}@[A-Za-z0-9.-]{1,253}( (xmpps:\/\/)?[A-Za-z0-9.:[\]-]{1,260})?$/, itemHint: 'a JID, optionally followed by a server (host:port, or xmpps://host:port for direct TLS)',
+      example: '["voiptest@example.org"]',
+      doc: 'XMPP accounts whose XEP-0215 STUN/TURN the scheduled report tests, each in its own section; admins run them with "xmpp". Their passwords go in xmpp.passwords.',
+    },
+    passwords: {
+      t: 'secret', default: null, env: 'MXV_XMPP_PASSWORDS',
+      doc: 'One line per account of xmpp.accounts: "JID PASSWORD". Use MXV_XMPP_PASSWORDS_FILE (a file readable by the bot only), not this file.',
+    },
+  },
   engine: {
     family: { t: 'enum', default: 'both', values: ['ipv4', 'ipv6', 'both'], doc: 'Address families to test.' },
     allowPrivate: { t: 'bool', default: false, doc: 'Lab use only: permit loopback/private targets (refused otherwise).' },

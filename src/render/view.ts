@@ -254,7 +254,7 @@ export function runChecks(report: Report): ReportCheck[] {
 }
 
 export function sourceLabel(report: Report): string {
-  return report.source.homeserver ?? `${report.source.kind} credentials`;
+  return report.source.homeserver ?? (report.source.xmpp ? `XMPP ${report.source.xmpp}` : `${report.source.kind} credentials`);
 }
 
 /** "dns 0 ms, connect 52 ms, allocate 1.1 ms" (rounded). */

@@ -17,6 +17,7 @@ import { selectChecks } from './probes/registry';
 import { runChecks } from './probes/runner';
 import { Secret } from './secret';
 import { buildReport, type Report } from './report';
+import { turnImplementation, withImplementationHints } from './hints';
 import type { Family, Finding, QualityResult, TargetResult } from './types';
 import { TOOL_VERSION } from './version';
 
@@ -118,19 +119,19 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   onProgress({ phase: 'credentials' });
   let source;
   try {
-    source = await resolveCredentials(options.credentials, guard, Math.min(options.timeoutMs, 10000));
+    source = await resolveCredentials(options.credentials, guard, Math.min(options.timeoutMs, 10000), { ca: options.ca, lookup: options.lookup });
   } catch (e) {
     if (e instanceof SourceRefusedError) throw new RunRefusedError(e.message);
     throw e;
   }
-  const outcome: SourceOutcome = source.homeserver ? { homeserver: source.homeserver } : {};
+  const outcome: SourceOutcome = source.homeserver ? { homeserver: source.homeserver } : source.xmpp ? { xmpp: source.xmpp } : {};
   const finish = (r: TurnRun): Report =>
     buildReport({
       startedAt,
       durationMs: performance.now() - t0,
       source: source.credentials?.source ?? sourceOf(options),
       targets: r.targets,
-      findings: [...source.findings, ...r.findings],
+      findings: implementationHints([...source.findings, ...r.findings]),
       quality: r.quality,
       toolVersion: TOOL_VERSION,
       families: familiesOf(options),
@@ -139,10 +140,33 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   if (!creds) return finish({ findings: await sourceOnlyChecks(options, outcome, sourceOf(options)), targets: [], quality: [] });
   if (creds.uris.length === 0) throw new RunRefusedError('no URI to test');
   const r = await runTurnChecks({ options, creds, source: outcome, onProgress });
+  // XMPP services with other TURN credentials: their own runs, one after the other (one allocation budget), tagged.
+  for (const [i, more] of (source.more ?? []).entries()) {
+    const m = await runTurnChecks({ options, creds: more, tag: { scope: 'xmpp', credentials: `set ${i + 2}` }, onProgress });
+    r.findings.push(...m.findings);
+    r.targets.push(...m.targets);
+    r.quality.push(...m.quality);
+  }
   onProgress({ phase: 'done' });
   return finish(r);
 }
 
-function sourceOf(options: CheckOptions): { kind: CheckOptions['credentials']['kind']; homeserver?: string } {
-  return options.credentials.kind === 'homeserver' ? { kind: 'homeserver', homeserver: options.credentials.homeserver } : { kind: options.credentials.kind };
+function sourceOf(options: CheckOptions): TurnCredentials['source'] {
+  const c = options.credentials;
+  if (c.kind === 'xmpp') return { kind: 'xmpp', xmpp: c.jid.slice(c.jid.indexOf('@') + 1).split('/')[0].toLowerCase() };
+  return c.kind === 'homeserver' ? { kind: 'homeserver', homeserver: c.homeserver } : { kind: c.kind };
+}
+
+/**
+ * Hints for the TURN server that answered: when SEC-1 saw only ejabberd's
+ * built-in TURN (SOFTWARE), the TURN checks' hints name its settings, not
+ * coturn's. XMPP-* hints are chosen by the XMPP server's name (their checks).
+ */
+function implementationHints(findings: Finding[]): Finding[] {
+  const software = findings.filter((f) => f.id === 'SEC-1').flatMap((f) => ((f.evidence.disclosed as { software?: unknown }[] | undefined) ?? []).map((d) => String(d.software ?? '')));
+  const impls = new Set(software.map(turnImplementation));
+  const impl = impls.size === 1 ? [...impls][0] : undefined;
+  if (!impl) return findings;
+  const turn = withImplementationHints(findings, impl);
+  return findings.map((f, i) => (f.id.startsWith('XMPP-') ? f : turn[i]));
 }

@@ -36,7 +36,7 @@ export interface Report {
   tool: { name: typeof TOOL_NAME; version: string };
   startedAt: string;
   durationMs: number;
-  source: { kind: SourceKind; homeserver?: string };
+  source: { kind: SourceKind; homeserver?: string; xmpp?: string };
   grade: GradeSummary;
   security: SecuritySummary;
   uris: ReportUri[];
@@ -49,7 +49,7 @@ export interface Report {
 export interface BuildReportInput {
   startedAt: Date;
   durationMs: number;
-  source: { kind: SourceKind; homeserver?: string };
+  source: { kind: SourceKind; homeserver?: string; xmpp?: string };
   targets: readonly TargetResult[];
   findings: readonly Finding[];
   quality: readonly QualityResult[];
@@ -190,7 +190,7 @@ export function buildReport(input: BuildReportInput): Report {
     tool: { name: TOOL_NAME, version: input.toolVersion },
     startedAt: startedAt.toISOString(),
     durationMs: Math.max(0, Math.round(input.durationMs)),
-    source: input.source.homeserver ? { kind: input.source.kind, homeserver: input.source.homeserver } : { kind: input.source.kind },
+    source: input.source.homeserver ? { kind: input.source.kind, homeserver: input.source.homeserver } : input.source.xmpp ? { kind: input.source.kind, xmpp: input.source.xmpp } : { kind: input.source.kind },
     grade: scored.grade,
     security: scored.security,
     uris,
