@@ -8,6 +8,7 @@ import type { BotConfig } from '../config';
 import { HistoryStore, StoreError } from '../store';
 import type { Logger } from '../ops/log';
 import { VoiptestMetrics } from '../ops/metrics';
+import { privateDataDir } from '../ops/private-files';
 import { scrubText as scrub, registerSecretValue } from '../ops/redact';
 import type { Health } from '../ops/server';
 import { runCheck } from '../tester/engine';
@@ -21,6 +22,7 @@ import { startEndpoints, type Endpoints } from './endpoints';
 import { boundedMessage, type MatrixEvent } from './incoming';
 import { BotIo } from './io';
 import { Limits } from './limits';
+import { ownPorts } from './own-ports';
 import { notice } from './message';
 import { engineOptionsOf, RunService } from './runs';
 import { Scheduler } from './scheduler';
@@ -112,6 +114,11 @@ export class VoipBot {
   async start(): Promise<void> {
     const c = this.config;
     try {
+      privateDataDir(c.dataDir);
+    } catch (e) {
+      this.log.warn('could not make the data directory private (0700/0600)', { dataDir: c.dataDir, error: describeError(e) });
+    }
+    try {
       this.store = HistoryStore.open(join(c.dataDir, 'history.db'));
     } catch (e) {
       // Keep running without history; every history answer says why.
@@ -123,6 +130,7 @@ export class VoipBot {
     // HTTP first: /healthz answers (503) while we log in and catch up.
     this.endpoints = await startEndpoints({
       config: c, metrics: this.metrics, health: () => this.health(), engineOptions: engineOptionsOf(c.engine), log: this.log,
+      ownPorts: ownPorts(() => this.client ?? null, c.turn.uris),
       runCheck: (o) => {
         const done = this.metrics.runStarted();
         return this.engine(o).finally(done);
@@ -279,7 +287,7 @@ export class VoipBot {
         setRooms: (rooms) => this.wrapStore(() => this.scheduler.setRooms(rooms)),
       },
       requestRun: (ctx, opts) => this.requestRun(ctx, opts),
-      sendJson: (ctx, id) => this.runs.sendJson(ctx.roomId, id, (text) => ctx.reply({ text })),
+      sendJson: (ctx, id) => this.runs.sendJson(ctx.roomId, ctx.sender, id, (text) => ctx.reply({ text })),
       activeRuns: () => this.limits.active,
     };
   }
