@@ -25,8 +25,8 @@ import { api, relatesTo, replyTo, sendText, Watcher, type Seen } from './lib/mat
 
 const REPO = join(__dirname, '..');
 export const REPORT_RE = /(^|\n)VoIP check of/;
-/** The bot's final reaction on a command: "✅ done: Great", "⚠️ done: Poor", "⛔ done: Poor, unsafe", "🔴 done: Fail", or ❌ (no run). */
-export const isResultKey = (key: unknown): boolean => key === '❌' || /^(✅|⚠️|⛔|🔴) done: /.test(String(key));
+/** The bot's final reaction on a command: "<icon> done: <grade>", or ❌ when the run could not be done. */
+export const isResultKey = (key: unknown): boolean => key === '❌' || /^\S+ done: /.test(String(key));
 const HOURGLASS = '⏳';
 const FLOOD_USERS = 20;
 

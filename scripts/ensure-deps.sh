@@ -2,7 +2,7 @@
 # Installs what the local lab needs, only when it is missing (idempotent; run by
 # `npm test` and `npm run demo` on a fresh Debian 12 machine as root):
 #   - Debian packages: coturn (turnserver), iptables, openssl, iproute2 (ip),
-#     chromium (only when /usr/bin/chromium is missing), python3/python3-venv;
+#     chromium and its emoji font (only when missing), python3/python3-venv;
 #     `apt-get update` runs once, and only when something is missing.
 #   - the Synapse virtualenv, outside the repo so fresh clones on the same
 #     machine reuse it: ${MXV_SYNAPSE_VENV:-$HOME/.cache/mx-voiptest/synapse-venv}.
@@ -47,7 +47,11 @@ if [ "${MXV_SKIP_XMPP:-0}" != 1 ]; then
   need lua-unbound lua5.4 -e 'require "lunbound"'
   need ejabberd    test -x /usr/sbin/ejabberdctl
 fi
-if [ "${MXV_SKIP_CHROMIUM:-0}" != 1 ]; then need chromium test -x /usr/bin/chromium; fi
+if [ "${MXV_SKIP_CHROMIUM:-0}" != 1 ]; then
+  need chromium test -x /usr/bin/chromium
+  # The report screenshots (test-artifacts/, docs/report.png) show status emoji.
+  need fonts-noto-color-emoji test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+fi
 if ! command -v python3 >/dev/null 2>&1; then
   missing+=(python3 python3-venv)
 elif [ "${MXV_SKIP_SYNAPSE:-0}" != 1 ] && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then

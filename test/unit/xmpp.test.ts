@@ -150,3 +150,16 @@ describe('voiptest check --xmpp', () => {
     expect(() => parseCheckArgs(['--xmpp-server', 'x', '--uri', 'turn:x', '--secret', 's'], {})).toThrow(/--xmpp-server needs --xmpp/);
   });
 });
+
+describe('bot config: XMPP accounts', () => {
+  const { xmppAccounts } = require('../../src/commands/xmpp') as typeof import('../../src/commands/xmpp');
+  it('pairs each JID with its password line and names the ones without, never the passwords', () => {
+    const r = xmppAccounts({ xmpp: { accounts: ['a@example.org', 'b@example.org xmpps://xmpp.example.org:5223', 'c@example.org'], passwords: new Secret('a@example.org s3cret one\nB@example.org pw2\n') } });
+    expect(r.specs.map((s) => [s.jid, s.server ?? null, s.password.reveal(), s.trusted])).toEqual([
+      ['a@example.org', null, 's3cret one', true],
+      ['b@example.org', 'xmpps://xmpp.example.org:5223', 'pw2', true],
+    ]);
+    expect(r.problems).toEqual(['c@example.org: no password in xmpp.passwords (MXV_XMPP_PASSWORDS_FILE)']);
+    expect(JSON.stringify(r.problems)).not.toContain('s3cret');
+  });
+});
