@@ -11,6 +11,8 @@ import { judgeRestExpiry } from './probes/hs';
 import { RUN_CHECKS } from './probes/run-level';
 import { probeTarget } from './probes/target';
 import { buildReport, type Report } from './report';
+import { RtcContext } from './rtc/context';
+import { homeserverPhase, runTransports, type RtcResult, type RtcSession } from './rtc/index';
 import type { Family, Finding, QualityResult } from './types';
 import { TOOL_VERSION } from './version';
 
@@ -39,27 +41,44 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   const families: Family[] = options.family === 'both' ? ['ipv4', 'ipv6'] : [options.family];
 
   onProgress({ phase: 'credentials' });
+  // MatrixRTC (rtc/): discovery inside the homeserver session, the rest beside the TURN probes.
+  const rtcCtx = options.credentials.kind === 'homeserver' && !options.rtc?.off ? new RtcContext(guard, options.timeoutMs, options.rtc ?? {}, options.ca, options.credentials.trusted) : null;
+  let rtcSession: RtcSession | null = null;
+  const onSession = rtcCtx
+    ? async (s: { baseUrl: string; accessToken: import('./secret').Secret }) => {
+        rtcSession = await homeserverPhase(rtcCtx, s.baseUrl, s.accessToken).catch(() => null);
+      }
+    : undefined;
   let source;
   try {
-    source = await resolveCredentials(options.credentials, guard, Math.min(options.timeoutMs, 10000));
+    source = await resolveCredentials(options.credentials, guard, Math.min(options.timeoutMs, 10000), onSession);
   } catch (e) {
     if (e instanceof SourceRefusedError) throw new RunRefusedError(e.message);
     throw e;
   }
   const findings: Finding[] = [...source.findings];
+  const session = rtcSession as RtcSession | null;
+  const rtcRun: Promise<RtcResult | null> =
+    rtcCtx && session && (session.serviceUrls.length > 0 || options.rtc?.force) ? runTransports(rtcCtx, session) : Promise.resolve(session ? { findings: session.findings, transports: [] } : null);
+  const rtcOnly = Boolean(options.rtc?.only);
+  let rtc: RtcResult | null = null;
   const finish = (states: TargetState[], quality: QualityResult[] = []): Report =>
     buildReport({
+      rtc: rtc?.transports,
       startedAt,
       durationMs: performance.now() - t0,
       source: source.credentials?.source ?? sourceOf(options),
       targets: states.map((s) => s.result),
-      findings: [...findings, ...states.flatMap((s) => s.findings)],
+      findings: [...(rtcOnly ? [] : findings), ...states.flatMap((s) => s.findings), ...(rtc?.findings ?? [])],
       quality,
       toolVersion: TOOL_VERSION,
       families,
     });
   const creds = source.credentials;
-  if (!creds) return finish([]);
+  if (!creds || rtcOnly) {
+    rtc = await rtcRun;
+    return finish([]);
+  }
   if (creds.uris.length === 0) throw new RunRefusedError('no URI to test');
   findings.push(judgeRestExpiry(creds));
 
@@ -89,6 +108,7 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
     }),
   );
   for (const c of RUN_CHECKS) findings.push(...(await c(ctx, states, resolved)));
+  rtc = await rtcRun;
   for (const r of resolved) for (const s of states) if (s.target.uri === r.uri) s.result.timingsMs.dns = r.dnsMs;
   onProgress({ phase: 'done' });
   return finish(states, states.flatMap((s) => (s.quality ? [s.quality] : [])));

@@ -3,6 +3,7 @@
 // the finding's evidence (see PLACEHOLDERS for the names and their fallbacks).
 // Every id has a 'default' row, used when a cause has no row of its own.
 import { CHECK_IDS, type CheckId } from './checks';
+import { RTC_HINTS } from './rtc/hints';
 import { Secret } from './secret';
 
 export interface HintRow {
@@ -176,6 +177,7 @@ export const HINTS: readonly HintRow[] = [
   { id: 'SEC-1', cause: 'default', hint: 'Hide the version: set `no-software-attribute` in turnserver.conf (coturn 4.6 name).' },
   { id: 'SEC-1', cause: 'disclosed', hint: 'The server discloses its version ({version}): set `no-software-attribute` in turnserver.conf.' },
   { id: 'SEC-1', cause: 'vulnerable', hint: '{version} has known vulnerabilities fixed in {fixedIn}: upgrade coturn, then set `no-software-attribute`.' },
+  ...RTC_HINTS,
 ];
 
 const INDEX: ReadonlyMap<string, string> = new Map(HINTS.map((r) => [`${r.id}\u0000${r.cause}`, r.hint]));

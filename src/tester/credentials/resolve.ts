@@ -6,6 +6,7 @@ import { judgeTurnServerOutcome } from '../probes/hs';
 import type { Finding } from '../types';
 import { discoverClientUrl, fetchTurnServer, logout, normaliseHomeserverInput, passwordLogin, type TurnServerOutcome } from './homeserver';
 import { HttpError, type AddressCheck } from './http';
+import type { Secret } from '../secret';
 import { DEFAULT_REST_TTL_S, DEFAULT_REST_USER, mintRestCredentials } from './rest';
 import type { CredentialSpec, TurnCredentials } from './types';
 
@@ -33,7 +34,10 @@ export interface ResolvedSource {
   findings: Finding[];
 }
 
-export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptions, timeoutMs = 10000): Promise<ResolvedSource> {
+/** Called inside a homeserver source's Matrix session, before a password login is logged out (MatrixRTC needs the token). */
+export type SessionHook = (s: { baseUrl: string; accessToken: Secret }) => Promise<void>;
+
+export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptions, timeoutMs = 10000, onSession?: SessionHook): Promise<ResolvedSource> {
   switch (spec.kind) {
     case 'explicit':
       return {
@@ -69,6 +73,7 @@ export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptio
           loggedIn = true;
         }
         outcome = await fetchTurnServer(baseUrl, token, timeoutMs, check);
+        if (onSession) await onSession({ baseUrl, accessToken: token });
       } catch (e) {
         if (e instanceof SourceRefusedError) throw e;
         if (e instanceof HttpError && e.kind === 'refused') throw new SourceRefusedError(`homeserver ${e.message}`);
