@@ -121,6 +121,8 @@ export async function startLiveKit(opts: LiveKitOptions = {}): Promise<LiveKitLa
       enable_loopback_candidate: !opts.netns,
       // Only the lab address: the machine's other interfaces stay out of the candidates.
       ips: { includes: [`${host}/32`] },
+      // Without its TURN LiveKit hands clients public STUN servers (Google's, Twilio's): keep the lab's traffic in the lab.
+      ...(turnOn ? {} : { stun_servers: [`${host}:3478`] }),
       ...(opts.turnServers ? { turn_servers: opts.turnServers } : {}),
       ...(opts.rtc ?? {}),
     },

@@ -103,3 +103,29 @@ export async function startMatrixRtcLab(opts: MatrixRtcLabOptions = {}): Promise
     throw e;
   }
 }
+
+/**
+ * A web server in front of the homeserver that serves its /.well-known/matrix/client
+ * without CORS headers (the "well-known without CORS" fault): everything else is
+ * passed through. In-process, on a free loopback port.
+ */
+export async function startNoCorsFront(targetUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const { createServer, request } = await import('node:http');
+  const target = new URL(targetUrl);
+  const server = createServer((req, res) => {
+    const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (r) => {
+      const headers = { ...r.headers };
+      if ((req.url ?? '').startsWith('/.well-known/')) for (const h of Object.keys(headers)) if (h.startsWith('access-control-')) delete headers[h];
+      res.writeHead(r.statusCode ?? 502, headers);
+      r.pipe(res);
+    });
+    up.on('error', () => {
+      res.statusCode = 502;
+      res.end();
+    });
+    req.pipe(up);
+  });
+  const port = await findFreeTcpPort('127.0.0.1');
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}

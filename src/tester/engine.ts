@@ -1,5 +1,6 @@
 // The engine's front door: credentials -> plan -> probes -> findings -> score -> report.
 // The CLI and the bot both call runCheck; nothing here knows about Matrix.
+import { normaliseHomeserverInput } from './credentials/homeserver';
 import { resolveCredentials, SourceRefusedError } from './credentials/resolve';
 import { checkTarget, parseCidr } from './guard';
 import type { CheckOptions } from './options';
@@ -46,7 +47,7 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   let rtcSession: RtcSession | null = null;
   const onSession = rtcCtx
     ? async (s: { baseUrl: string; accessToken: import('./secret').Secret }) => {
-        rtcSession = await homeserverPhase(rtcCtx, s.baseUrl, s.accessToken).catch(() => null);
+        rtcSession = await homeserverPhase(rtcCtx, s.baseUrl, s.accessToken, wellKnownBase(options)).catch(() => null);
       }
     : undefined;
   let source;
@@ -112,6 +113,16 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   for (const r of resolved) for (const s of states) if (s.target.uri === r.uri) s.result.timingsMs.dns = r.dnsMs;
   onProgress({ phase: 'done' });
   return finish(states, states.flatMap((s) => (s.quality ? [s.quality] : [])));
+}
+
+/** Where clients read .well-known: the origin of what the user typed (a server name means https://name). */
+function wellKnownBase(options: CheckOptions): string | undefined {
+  if (options.credentials.kind !== 'homeserver') return undefined;
+  try {
+    return normaliseHomeserverInput(options.credentials.homeserver).baseUrl;
+  } catch {
+    return undefined;
+  }
 }
 
 function sourceOf(options: CheckOptions): { kind: CheckOptions['credentials']['kind']; homeserver?: string } {

@@ -197,7 +197,8 @@ export function buildReport(input: BuildReportInput): Report {
   const checks = input.findings.map(toCheck).sort(compareChecks);
   const startedAt = Number.isNaN(input.startedAt.getTime()) ? new Date(0) : input.startedAt;
   const rtc: ReportRtc[] = (input.rtc ?? []).map((t) => ({ serviceUrl: redactText(t.serviceUrl), sfuUrl: redactText(t.sfuUrl), grade: t.grade, iceServers: t.iceServers.map((u) => redactText(u)), paths: { ...t.paths } }));
-  const rg = rtcGrade(rtc);
+  // Forced (--rtc) and nothing advertised: the MatrixRTC path is graded Fail, not left out.
+  const rg = rtcGrade(rtc) ?? (input.findings.some((f) => f.id === 'RTC-1' && f.status === 'fail') ? 'Fail' : undefined);
   const grade: GradeSummary = rg ? { ...scored.grade, rtc: rg, whyNotHigher: [...scored.grade.whyNotHigher, ...rtcWhyNotHigher(rg)] } : scored.grade;
   return {
     schema: REPORT_SCHEMA,

@@ -1,6 +1,6 @@
 // What the MatrixRTC checks of one run share: guard, deadline, the Matrix
 // session's products (user, OpenID token), and the one way to make an RTC finding.
-import { checkTarget, type GuardOptions } from '../guard';
+import { checkTarget, cidrContains, classifyAddress, type GuardOptions } from '../guard';
 import type { AddressCheck } from '../credentials/http';
 import type { CheckId } from '../checks';
 import { Deadline } from '../plan';
@@ -56,6 +56,17 @@ export class RtcContext {
   }
   cap(ms: number): number {
     return this.deadline.cap(ms);
+  }
+  /** Treated as public: not special, or in an --assume-public range. */
+  isPublic(ip: string): boolean {
+    return !classifyAddress(ip).special || (this.guard.assumePublic ?? []).some((c) => cidrContains(c, ip));
+  }
+  /**
+   * A private (or otherwise special) address handed out by an SFU whose own address is
+   * public: clients on the Internet cannot reach it, so it is named, never probed.
+   */
+  hiddenBehindPublic(ip: string, sfuAddress: string): boolean {
+    return this.isPublic(sfuAddress) && !this.isPublic(ip);
   }
 }
 

@@ -23,7 +23,8 @@ function livekitUrls(list: unknown): string[] {
     .map((t) => t.livekit_service_url.replace(/\/+$/, '').slice(0, 300));
 }
 
-export async function discoverTransports(ctx: RtcContext, baseUrl: string, token: Secret): Promise<Discovery> {
+/** `wellKnownBase`: where clients look for .well-known (the server name's https origin, or what the user typed). */
+export async function discoverTransports(ctx: RtcContext, baseUrl: string, token: Secret, wellKnownBase = baseUrl): Promise<Discovery> {
   const auth = { authorization: `Bearer ${token.reveal()}` };
   const t = ctx.cap(5000);
   const [ep, wk, ver] = await Promise.all([
@@ -31,7 +32,7 @@ export async function discoverTransports(ctx: RtcContext, baseUrl: string, token
       (r) => ({ ok: true as const, urls: livekitUrls((r.json as { rtc_transports?: unknown })?.rtc_transports) }),
       (e: HttpError) => ({ ok: false as const, status: e.status ?? null, error: e.message }),
     ),
-    fetchJson(`${new URL(baseUrl).origin}/.well-known/matrix/client`, { timeoutMs: t, checkAddress: ctx.homeserverCheck, headers: { origin: 'https://app.element.io' } }).then(
+    fetchJson(`${new URL(wellKnownBase).origin}/.well-known/matrix/client`, { timeoutMs: t, checkAddress: ctx.homeserverCheck, headers: { origin: 'https://app.element.io' } }).then(
       (r) => ({ ok: true as const, urls: livekitUrls((r.json as Record<string, unknown>)?.[FOCI_KEY]), cors: r.headers?.['access-control-allow-origin'] ?? null }),
       (e: HttpError) => ({ ok: false as const, status: e.status ?? null, error: e.message }),
     ),

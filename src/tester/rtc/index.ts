@@ -25,13 +25,13 @@ export interface RtcSession {
 }
 
 /** Inside the Matrix session: who we are, where the transports are, an OpenID token. */
-export async function homeserverPhase(ctx: RtcContext, baseUrl: string, token: Secret): Promise<RtcSession> {
+export async function homeserverPhase(ctx: RtcContext, baseUrl: string, token: Secret, wellKnownBase = baseUrl): Promise<RtcSession> {
   const auth = { authorization: `Bearer ${token.reveal()}` };
   const who = await fetchJson(`${baseUrl}/_matrix/client/v3/account/whoami`, { headers: auth, timeoutMs: ctx.cap(5000), checkAddress: ctx.homeserverCheck });
   const w = who.json as { user_id?: unknown; device_id?: unknown };
   const userId = typeof w?.user_id === 'string' ? w.user_id : '';
   const deviceId = typeof w?.device_id === 'string' ? w.device_id : 'MXVOIPTEST';
-  const discovery = await discoverTransports(ctx, baseUrl, token);
+  const discovery = await discoverTransports(ctx, baseUrl, token, wellKnownBase);
   const serviceUrls = [...new Set([...(ctx.options.serviceUrl ? [ctx.options.serviceUrl.replace(/\/+$/, '')] : []), ...discovery.serviceUrls])];
   let openid: OpenIdToken | null = null;
   let openidError: string | null = null;
@@ -103,7 +103,7 @@ async function runTransport(ctx: RtcContext, s: RtcSession, serviceUrl: string, 
     return { findings, report };
   }
   report.iceServers = sig.join.iceServers.flatMap((x) => x.urls);
-  const turn = await checkLiveKitTurn(ctx, serviceUrl, sig.join.iceServers);
+  const turn = await checkLiveKitTurn(ctx, serviceUrl, sig.join.iceServers, sig.join.sfuAddress);
   findings.push(...turn.findings);
   let turns443 = false;
   if (ctx.options.media === false) {
@@ -113,11 +113,11 @@ async function runTransport(ctx: RtcContext, s: RtcSession, serviceUrl: string, 
       const o = await requestToken(ctx, serviceUrl, s.openid!, member(memberId));
       return o.ok ? { sfuUrl: o.grant.sfuUrl, jwt: o.grant.jwt.reveal() } : null;
     };
-    const media = await checkPaths(ctx, serviceUrl, tokens, sig.join.candidates, sig.join.iceServers, turn.relayUsable);
+    const media = await checkPaths(ctx, serviceUrl, tokens, sig.join, turn.usable);
     findings.push(...media.findings);
     report.paths = media.works;
     turns443 = turn.turns443Works && media.works.relay;
-    findings.push(media.works.udp || media.works.tcp || media.works.relay ? await checkCall(ctx, serviceUrl, tokens) : skip('RTC-8', serviceUrl, 'not run: no media path (RTC-7)'));
+    findings.push(media.works.udp || media.works.tcp || media.works.relay ? await checkCall(ctx, serviceUrl, tokens, turn.usable) : skip('RTC-8', serviceUrl, 'not run: no media path (RTC-7)'));
   }
   report.grade = gradeTransport({ token: true, signalling: true, paths: report.paths, turns443 });
   return { findings, report };

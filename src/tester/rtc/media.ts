@@ -4,10 +4,10 @@
 // participants exchanging audio and data both ways. One participant at a
 // time for RTC-7, two for RTC-8; every one disconnects at the end.
 import { connect as tcpConnect } from 'node:net';
-import { classifyAddress, cidrContains } from '../guard';
+import { classifyAddress } from '../guard';
 import type { Finding, RtcPath } from '../types';
 import { rtcFinding, type RtcContext } from './context';
-import type { SfuCandidate } from './signalling';
+import type { JoinInfo, SfuCandidate } from './signalling';
 
 type RtcNode = typeof import('@livekit/rtc-node');
 let loaded: Promise<RtcNode> | null = null;
@@ -93,7 +93,11 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 /** ICE servers as LiveKit's join response gave them (relay-only participants get them explicitly). */
 export type IceServerList = { urls: string[]; username: string; credential: string }[];
 
-async function join(ctx: RtcContext, tokens: TokenSource, memberId: string, relayOnly: IceServerList | null): Promise<Connected> {
+/**
+ * One participant. ICE servers are always given explicitly (only the TURN servers RTC-6 found usable):
+ * LiveKit's own defaults can be third-party STUN servers that are not the deployment's to probe.
+ */
+async function join(ctx: RtcContext, tokens: TokenSource, memberId: string, iceServers: IceServerList, relayOnly: boolean): Promise<Connected> {
   const m = await rtcNode();
   const tok = await tokens(memberId);
   if (!tok) throw new Error('no LiveKit token');
@@ -104,9 +108,11 @@ async function join(ctx: RtcContext, tokens: TokenSource, memberId: string, rela
       room.connect(tok.sfuUrl, tok.jwt, {
         autoSubscribe: true,
         dynacast: false,
-        ...(relayOnly
-          ? { rtcConfig: { iceTransportType: m.IceTransportType.TRANSPORT_RELAY, continualGatheringPolicy: m.ContinualGatheringPolicy.GATHER_ONCE, iceServers: relayOnly.map((s) => new m.IceServer({ urls: s.urls, username: s.username, password: s.credential })) } }
-          : {}),
+        rtcConfig: {
+          iceTransportType: relayOnly ? m.IceTransportType.TRANSPORT_RELAY : m.IceTransportType.TRANSPORT_ALL,
+          continualGatheringPolicy: m.ContinualGatheringPolicy.GATHER_ONCE,
+          iceServers: iceServers.map((s) => new m.IceServer({ urls: s.urls, username: s.username, password: s.credential })),
+        },
       }),
       ctx.cap(relayOnly ? 5000 : 4000),
       'connect',
@@ -138,15 +144,6 @@ function tcpReachable(address: string, port: number, timeoutMs: number): Promise
   });
 }
 
-/** True when every SFU candidate is one clients on the Internet cannot reach (private, CGNAT, Docker bridge ...), unless the run treats it as public. */
-function unreachableCandidates(ctx: RtcContext, cands: SfuCandidate[]): { all: boolean; range: string | null } {
-  const bad = cands.filter((c) => {
-    const cl = classifyAddress(c.address);
-    return cl.special && cl.range !== 'loopback' && !(ctx.guard.assumePublic ?? []).some((r) => cidrContains(r, c.address));
-  });
-  return { all: cands.length > 0 && bad.length === cands.length, range: bad.length ? classifyAddress(bad[0].address).range : null };
-}
-
 export interface MediaResult {
   findings: Finding[];
   works: Record<RtcPath, boolean>;
@@ -155,23 +152,31 @@ export interface MediaResult {
 }
 
 /** RTC-7: one participant per path, one after the other. */
-export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: TokenSource, candidates: SfuCandidate[], iceServers: IceServerList, relayAvailable: boolean): Promise<MediaResult> {
+export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: TokenSource, join_: JoinInfo, iceServers: IceServerList): Promise<MediaResult> {
   const findings: Finding[] = [];
   const works: Record<RtcPath, boolean> = { udp: false, tcp: false, relay: false };
   const f = (path: RtcPath, x: Parameters<typeof rtcFinding>[2]) => findings.push(rtcFinding('RTC-7', serviceUrl, { ...x, path }));
-  const unreachable = unreachableCandidates(ctx, candidates);
-  const evidenceCands = candidates.map((c) => `${c.protocol} ${c.address}:${c.port}`);
+  const all = join_.candidates;
+  const candidates = all.filter((c) => !ctx.hiddenBehindPublic(c.address, join_.sfuAddress));
+  const evidenceCands = all.map((c) => `${c.protocol} ${c.address}:${c.port}`);
+  const relayAvailable = iceServers.length > 0;
 
-  // Default ICE: what a client with open UDP gets.
+  // Default ICE: what a client with open UDP gets. Not tried when every SFU candidate is unreachable from outside.
   let direct: Connected | null = null;
-  try {
-    direct = await join(ctx, tokens, 'mxv-path-direct', null);
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (unreachable.all) f('udp', { status: 'fail', severity: 'high', cause: 'private-candidates', summary: `No media path: the SFU offers only ${unreachable.range} candidates (${evidenceCands.join(', ')}).`, evidence: { range: unreachable.range, candidates: evidenceCands, error: msg } });
-    else f('udp', { status: 'fail', severity: 'high', cause: 'udp-blocked', summary: `A participant could not connect over UDP or TCP: ${msg}.`, evidence: { candidates: evidenceCands, error: msg } });
-  } finally {
-    await direct?.room.disconnect().catch(() => undefined);
+  if (all.length > 0 && candidates.length === 0) {
+    const range = classifyAddress(all[0].address).range;
+    for (const path of ['udp', 'tcp'] as const) {
+      f(path, { status: 'fail', severity: 'high', cause: 'private-candidates', summary: `The SFU offers only candidates clients cannot reach (${evidenceCands.join(', ')}; ${range} addresses behind its public address ${join_.sfuAddress}).`, evidence: { range, candidates: evidenceCands, sfuAddress: join_.sfuAddress } });
+    }
+  } else {
+    try {
+      direct = await join(ctx, tokens, 'mxv-path-direct', iceServers, false);
+    } catch (e) {
+      const msg = (e as Error).message;
+      f('udp', { status: 'fail', severity: 'high', cause: 'no-connection', summary: `A participant could not connect over UDP, TCP or the relay: ${msg}.`, evidence: { candidates: evidenceCands, error: msg } });
+    } finally {
+      await direct?.room.disconnect().catch(() => undefined);
+    }
   }
   const pair = direct?.pair ?? null;
   if (direct) {
@@ -180,14 +185,14 @@ export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: To
       works.udp = true;
       f('udp', { status: 'pass', summary: `Media path over UDP to ${pair.remoteAddress}:${pair.remotePort} (${pair.remoteType}), connected in ${direct.connectMs} ms.`, evidence: ev });
     } else {
-      f('udp', { status: 'fail', severity: 'high', cause: unreachable.all ? 'private-candidates' : 'udp-blocked', summary: `ICE did not use UDP${pair ? ` (it selected ${pair.protocol} ${pair.localType})` : ''}: UDP to the SFU does not work.`, evidence: { ...ev, range: unreachable.range } });
+      f('udp', { status: 'fail', severity: 'high', cause: 'udp-blocked', summary: `ICE did not use UDP to the SFU${pair ? ` (it selected ${pair.localType === 'relay' ? 'the TURN relay' : pair.protocol})` : ''}: UDP media to the SFU does not get through.`, evidence: ev });
     }
     if (pair?.protocol === 'tcp' && pair.localType !== 'relay') {
       works.tcp = true;
       f('tcp', { status: 'pass', summary: `Media path over ICE/TCP to ${pair.remoteAddress}:${pair.remotePort}.`, evidence: ev });
     }
   }
-  if (!works.tcp) {
+  if (!works.tcp && !(all.length > 0 && candidates.length === 0)) {
     const tcp = candidates.filter((c) => c.protocol === 'tcp' && ctx.allowed(c.address) === null);
     if (tcp.length === 0) {
       f('tcp', { status: 'warn', severity: 'medium', cause: 'no-tcp-candidate', summary: 'The SFU offers no ICE/TCP candidate: clients whose UDP is blocked need `rtc.tcp_port`.', evidence: { candidates: evidenceCands } });
@@ -206,11 +211,11 @@ export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: To
   // Relay-only: LiveKit's TURN as a client behind a strict firewall uses it.
   let relay443 = false;
   if (!relayAvailable) {
-    f('relay', { status: 'skip', summary: 'not run: LiveKit hands out no TURN server (RTC-6)', evidence: {} });
+    f('relay', { status: 'skip', summary: 'not run: LiveKit hands out no TURN server a client can reach (RTC-6)', evidence: {} });
   } else {
     let r: Connected | null = null;
     try {
-      r = await join(ctx, tokens, 'mxv-path-relay', iceServers);
+      r = await join(ctx, tokens, 'mxv-path-relay', iceServers, true);
       const p = r.pair;
       if (p && p.localType === 'relay') {
         works.relay = true;
@@ -228,13 +233,13 @@ export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: To
 }
 
 /** RTC-8: two participants, audio and data both ways. */
-export async function checkCall(ctx: RtcContext, serviceUrl: string, tokens: TokenSource): Promise<Finding> {
+export async function checkCall(ctx: RtcContext, serviceUrl: string, tokens: TokenSource, iceServers: IceServerList): Promise<Finding> {
   const m = await rtcNode();
   let a: Connected | null = null;
   let b: Connected | null = null;
   const t0 = performance.now();
   try {
-    [a, b] = await Promise.all([join(ctx, tokens, 'mxv-call-a', null), join(ctx, tokens, 'mxv-call-b', null)]);
+    [a, b] = await Promise.all([join(ctx, tokens, 'mxv-call-a', iceServers, false), join(ctx, tokens, 'mxv-call-b', iceServers, false)]);
     const direction = async (from: Connected, to: Connected, label: string) => {
       const start = performance.now();
       const gotAudio = new Promise<number>((resolve) => {

@@ -92,7 +92,8 @@ export async function requestToken(ctx: RtcContext, serviceUrl: string, openid: 
     member: { id: member.memberId, claimed_user_id: member.userId, claimed_device_id: member.deviceId },
   });
   if (first.ok || first.status !== 404) return first;
-  return post('/sfu/get', { room: member.roomId, openid_token: openidToken, device_id: member.deviceId });
+  // /sfu/get names the LiveKit identity user:device: one device id per probe participant, or they would replace each other.
+  return post('/sfu/get', { room: member.roomId, openid_token: openidToken, device_id: `${member.deviceId}_${member.memberId}` });
 }
 
 const CAUSE_BY_STATUS: Record<number, string> = { 401: 'unauthorized', 500: 'room-create', 400: 'bad-request' };

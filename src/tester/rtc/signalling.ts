@@ -18,6 +18,8 @@ export interface SfuCandidate {
 }
 
 export interface JoinInfo {
+  /** The SFU's signalling address (what "public" is judged against). */
+  sfuAddress: string;
   iceServers: { urls: string[]; username: string; credential: string }[];
   candidates: SfuCandidate[];
   serverVersion: string | null;
@@ -77,7 +79,7 @@ export async function checkSignalling(ctx: RtcContext, serviceUrl: string, grant
   if (ws.kind !== 'message') {
     return fail(ws.kind === 'http' && ws.status === 401 ? 'token-rejected' : 'join-failed', `The WebSocket join failed: ${ws.kind === 'http' ? `HTTP ${ws.status}` : ws.message}.`, { validateStatus: validate });
   }
-  const join: JoinInfo = { iceServers: [], candidates: [], serverVersion: null };
+  const join: JoinInfo = { sfuAddress: address, iceServers: [], candidates: [], serverVersion: null };
   let gotJoin = false;
   const onMessage = (data: Buffer) => {
     let m: SignalResponse;

@@ -5,6 +5,7 @@
 // engine on these URIs, with their findings in the rtc scope.
 import { connect } from 'node:net';
 import { lookup } from 'node:dns/promises';
+import { classifyAddress } from '../guard';
 import { parseIceUri } from '../uri';
 import type { Finding } from '../types';
 import { rtcFinding, type RtcContext } from './context';
@@ -28,11 +29,19 @@ function tcpOpen(address: string, port: number, timeoutMs: number): Promise<'ope
   });
 }
 
-export async function checkLiveKitTurn(ctx: RtcContext, serviceUrl: string, servers: LiveKitIceServer[]): Promise<{ findings: Finding[]; relayUsable: boolean; turns443Works: boolean }> {
+export interface TurnCheck {
+  findings: Finding[];
+  /** The TURN URLs (with their credentials) a client may use: guard passed, not private behind a public SFU. */
+  usable: LiveKitIceServer[];
+  turns443Works: boolean;
+}
+
+export async function checkLiveKitTurn(ctx: RtcContext, serviceUrl: string, servers: LiveKitIceServer[], sfuAddress: string): Promise<TurnCheck> {
   const urls = servers.flatMap((s) => s.urls).filter((u) => /^turns?:/i.test(u));
+  const usableUrls = new Set<string>();
   if (urls.length === 0) {
     return {
-      relayUsable: false,
+      usable: [],
       turns443Works: false,
       findings: [rtcFinding('RTC-6', serviceUrl, { status: 'warn', severity: 'medium', cause: 'none', summary: 'LiveKit hands out no TURN server: clients behind firewalls that block UDP and 7881/tcp cannot join calls.', evidence: { iceServers: servers.flatMap((s) => s.urls) } })],
     };
@@ -47,15 +56,15 @@ export async function checkLiveKitTurn(ctx: RtcContext, serviceUrl: string, serv
       findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'warn', severity: 'low', summary: `LiveKit hands out an unparsable ICE server URI: ${(e as Error).message}.`, evidence: {} }));
       continue;
     }
-    if (uri.scheme !== 'turns' || uri.port !== 443) {
-      findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'info', summary: `LiveKit hands out ${raw}.`, evidence: { host: uri.host, port: uri.port, transport: uri.transport } }));
-      continue;
-    }
     let address: string;
     try {
       address = uri.ipLiteral ? uri.host : (await lookup(uri.host)).address;
     } catch {
-      findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'fail', severity: 'medium', cause: 'tls-443-dead', summary: `LiveKit advertises ${raw}, but ${uri.host} does not resolve.`, evidence: { host: uri.host, port: 443 } }));
+      findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'fail', severity: 'medium', cause: uri.port === 443 && uri.scheme === 'turns' ? 'tls-443-dead' : 'default', summary: `LiveKit advertises ${raw}, but ${uri.host} does not resolve.`, evidence: { host: uri.host, port: uri.port } }));
+      continue;
+    }
+    if (ctx.hiddenBehindPublic(address, sfuAddress)) {
+      findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'fail', severity: 'high', cause: 'private', summary: `LiveKit hands out ${raw}, ${classifyAddress(address).label}: clients on the Internet cannot reach it (not probed).`, evidence: { host: uri.host, address, range: classifyAddress(address).range } }));
       continue;
     }
     const refused = ctx.allowed(address);
@@ -63,9 +72,15 @@ export async function checkLiveKitTurn(ctx: RtcContext, serviceUrl: string, serv
       findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'skip', summary: `not tested: ${refused}`, evidence: { reason: refused } }));
       continue;
     }
+    if (uri.scheme !== 'turns' || uri.port !== 443) {
+      usableUrls.add(raw);
+      findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'info', summary: `LiveKit hands out ${raw}.`, evidence: { host: uri.host, address, port: uri.port, transport: uri.transport } }));
+      continue;
+    }
     const r = await tcpOpen(address, 443, ctx.cap(1500));
     if (r === 'open') {
       turns443Works = true;
+      usableUrls.add(raw);
       findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'pass', summary: `${raw}: something listens on ${address}:443.`, evidence: { host: uri.host, address, port: 443 } }));
     } else {
       findings.push(
@@ -80,5 +95,6 @@ export async function checkLiveKitTurn(ctx: RtcContext, serviceUrl: string, serv
       );
     }
   }
-  return { findings, relayUsable: urls.some((u) => /^turn:/i.test(u)) || turns443Works, turns443Works };
+  const usable = servers.map((s) => ({ ...s, urls: s.urls.filter((u) => usableUrls.has(u)) })).filter((s) => s.urls.length > 0);
+  return { findings, usable, turns443Works };
 }
