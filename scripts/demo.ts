@@ -247,8 +247,9 @@ async function main(): Promise<number> {
       { msgtype: 'm.text', body: '!voiptest' },
     );
 
-    // The report is the bot's first notice after the command that is not a
-    // reply to it (replies are refusals such as "busy" or "cannot test that").
+    // The report is the bot's reply to the command that starts with the verdict
+    // (other replies are refusals such as "busy" or "cannot test that"); its
+    // details follow as thread replies under it.
     const t0 = Date.now();
     let report: Ev | null = null;
     let refusal: Ev | null = null;
@@ -261,8 +262,9 @@ async function main(): Promise<number> {
       const after = chunk.slice(chunk.findIndex((e) => e.event_id === cmdId) + 1);
       for (const e of after) {
         if (e.sender !== botUser.userId || e.type !== 'm.room.message' || e.content.msgtype !== 'm.notice') continue;
-        if (e.content['m.relates_to']?.['m.in_reply_to']?.event_id === cmdId) refusal = e;
-        else report = e;
+        if (e.content['m.relates_to']?.['m.in_reply_to']?.event_id !== cmdId) continue;
+        if (/^VoIP check of /.test(e.content.body ?? '')) report = e;
+        else refusal = e;
         break;
       }
     }

@@ -1,8 +1,9 @@
 // README sections generated from the code, so the docs cannot drift:
 //   - the check catalogue from src/tester/checks.ts + hints.ts (every cause and its hint);
 //   - the configuration reference from src/config/schema.ts.
-// And the README screenshot: a real run against a lab coturn, rendered by
-// renderHtml (the Matrix HTML the bot sends), photographed in Chromium.
+// And the README screenshot: a real run against a lab coturn, as the bot sends
+// it (threadedReport: summary and thread), photographed in Chromium (the same
+// page as test/integration/report-render.test.ts).
 //
 //   tsx scripts/docs.ts              rewrite the generated README sections
 //   tsx scripts/docs.ts --check      exit 1 when README.md is stale (test/unit/ops-docs.test.ts)
@@ -91,50 +92,29 @@ export function renderReadme(text: string): string {
 }
 
 async function screenshot(name = 'relay-range-blocked'): Promise<void> {
-  // A scenario of the lab (real coturn in a network namespace, a real fault): a report an admin would get.
+  // A scenario of the lab (real coturn in a network namespace, a real fault), as the
+  // bot posts it (summary in the room, details in the thread), in a desktop client layout.
   const { SCENARIOS } = await import('../test/scenarios');
   const { openScenarioLab } = await import('../test/scenarios/runner');
-  const { renderHtml } = await import('../src/render');
-  const { chromium } = await import('playwright-core');
+  const { threadedReport } = await import('../src/render');
+  const { openChatBrowser } = await import('../test/support/chat-page');
   const scenario = SCENARIOS.find((x) => x.name === name);
   if (!scenario) throw new Error(`no scenario named ${name}`);
   const lab = await openScenarioLab([scenario]);
-  const profile = mkdtempSync(join(tmpdir(), 'mxv-shot-'));
   try {
     const outcome = await lab.run(scenario);
     const report = outcome.report;
     if (!report) throw new Error(`scenario ${name} produced no report: ${outcome.error ?? 'unknown'}`);
-    const html = renderHtml(report, { matrix: true });
-    // A plain chat frame around the message, with the folded details opened.
-    const page = `<!doctype html><html><head><meta charset="utf-8"><style>
-      body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f6fa;margin:0;padding:24px;color:#17191c}
-      .msg{display:flex;gap:12px;max-width:860px;background:#fff;border-radius:10px;padding:16px 20px;box-shadow:0 1px 3px #0002}
-      .av{width:36px;height:36px;border-radius:50%;background:#0dbd8b;color:#fff;font-weight:700;display:flex;align-items:center;justify-content:center;flex:none}
-      .who{font-weight:600;color:#0dbd8b;margin-bottom:4px} .who span{color:#737d8c;font-weight:400;margin-left:8px;font-size:12px}
-      table{border-collapse:collapse;margin:6px 0} td,th{border:1px solid #e3e8f0;padding:3px 8px;text-align:left}
-      code{background:#f0f2f5;border-radius:3px;padding:0 3px} h1,h2,h3,h4{margin:10px 0 6px} summary{cursor:pointer;color:#0a6fd3}
-    </style></head><body><div class="msg"><div class="av">V</div><div><div class="who">VoIP test bot<span>@voiptest:example.org</span></div>
-    ${html}</div></div><script>document.querySelectorAll('details').forEach((d,i)=>{if(i<1)d.open=true})</script></body></html>`;
-    const ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 920, height: 900 },
-    });
+    const browser = await openChatBrowser();
     try {
-      const p = await ctx.newPage();
-      // Offline page: nothing but this HTML (no network at all).
-      await p.route('**/*', (r) => r.abort());
-      await p.setContent(page, { waitUntil: 'load' });
       mkdirSync(join(ROOT, 'docs'), { recursive: true });
-      await p.locator('.msg').screenshot({ path: join(ROOT, 'docs', 'report.png') });
+      await browser.show(threadedReport(report), { message: join(ROOT, 'docs', 'report.png') });
     } finally {
-      await ctx.close();
+      await browser.close();
     }
     process.stderr.write(`docs: wrote docs/report.png (overall ${report.grade.overall})\n`);
   } finally {
     await lab.close();
-    rmSync(profile, { recursive: true, force: true });
   }
 }
 

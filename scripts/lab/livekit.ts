@@ -71,6 +71,8 @@ export interface LiveKitLab {
   turnTlsPort: number;
   apiKey: string;
   apiSecret: Secret;
+  /** The embedded TURN's self-signed certificate (PEM; --ca for TURN over TLS), or null without TURN. */
+  turnCertPem: string | null;
   dir: string;
   readonly pid: number;
   /** Idempotent. */
@@ -129,9 +131,11 @@ export async function startLiveKit(opts: LiveKitOptions = {}): Promise<LiveKitLa
     room: { auto_create: opts.autoCreate ?? true, empty_timeout: 30, departure_timeout: 5 },
     logging: { level: 'info', json: false },
   };
+  let turnCertPem: string | null = null;
   if (turnOn) {
     const cert = await makeSelfSigned({ cn: turnDomain, sans: [turnDomain] });
     await writeFile(join(dir, 'turn.crt'), cert.certPem);
+    turnCertPem = cert.certPem;
     await writeFile(join(dir, 'turn.key'), cert.keyPem, { mode: 0o600 });
     config.turn = {
       enabled: true,
@@ -184,6 +188,7 @@ export async function startLiveKit(opts: LiveKitOptions = {}): Promise<LiveKitLa
     turnTlsPort: turnOn ? turnTlsPort : 0,
     apiKey,
     apiSecret: new Secret(apiSecret),
+    turnCertPem,
     dir,
     get pid() {
       return (proc as Guarded | null)?.pid ?? -1;

@@ -3,7 +3,7 @@
 // note in the room the command came from. The link is a bearer token until a
 // browser claims it, so it only ever goes to a room with just the bot and the
 // requester.
-import { escapeHtml } from '../commands/format';
+import { htmlEscape } from '../commands/format';
 import type { MessageContent } from './message';
 
 export interface LinkMessageInput {
@@ -37,9 +37,9 @@ export function linkMessage(i: LinkMessageInput): MessageContent {
   const expiry = `The link works once, only for you, and expires at ${hhmm(i.expiresAt)} UTC (in ${minutes} min). Do not forward it: until you open it, it is a key. If it expires, ask again with ${i.prefix} browser.`;
   const intro = `${why} Open this one-time link to test your homeserver's call relays (TURN) from your own network:`;
   const body = [intro, i.url, '', ...steps, '', expiry].join('\n');
-  const html = `<p>${escapeHtml(intro)}<br><a href="${escapeHtml(i.url)}">${escapeHtml(i.url)}</a></p>` +
-    `<ol>${steps.map((s) => `<li>${escapeHtml(s.replace(/^\d\. /, ''))}</li>`).join('')}</ol>` +
-    `<p>${escapeHtml(expiry)}</p>`;
+  const html = `<p>${htmlEscape(intro)}<br><a href="${htmlEscape(i.url)}">${htmlEscape(i.url)}</a></p>` +
+    `<ol>${steps.map((s) => `<li>${htmlEscape(s.replace(/^\d\. /, ''))}</li>`).join('')}</ol>` +
+    `<p>${htmlEscape(expiry)}</p>`;
   return { msgtype: 'm.notice', body, format: 'org.matrix.custom.html', formatted_body: html };
 }
 

@@ -1,5 +1,6 @@
 // Argument parsing, derived from each command's ArgSpec list.
 import { isValidCron, isValidTimezone } from '../config';
+import { showInput } from './input-text';
 import type { ArgSpec, Args, ArgValue } from './types';
 
 /** Split on whitespace; "double quotes" group words. */
@@ -23,7 +24,7 @@ function take(spec: ArgSpec, words: string[]): [ArgValue, number] {
   switch (spec.kind) {
     case 'int':
     case 'runId': {
-      if (!/^\d+$/.test(w)) throw new ArgError(`${spec.name} must be a number, got "${w.slice(0, 40)}"`);
+      if (!/^\d+$/.test(w)) throw new ArgError(`${spec.name} must be a number, got "${showInput(w, 40)}"`);
       const n = Number(w);
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
         throw new ArgError(`${spec.name} must be between ${spec.min ?? 0} and ${spec.max ?? '∞'}`);
@@ -44,15 +45,16 @@ function take(spec: ArgSpec, words: string[]): [ArgValue, number] {
         if (n === 6 && !isValidCron(words.slice(0, 6).join(' '))) n = 5;
         expr = words.slice(0, n).join(' ');
       }
-      if (!isValidCron(expr)) throw new ArgError(`"${expr.slice(0, 60)}" is not a valid cron expression (e.g. "0 8 * * *", or 08:00)`);
+      // Name what was typed (all of it when no word looked like a cron field).
+      if (!isValidCron(expr)) throw new ArgError(`"${showInput(n === 0 ? words.join(' ') : expr)}" is not a valid cron expression (e.g. "0 8 * * *", or 08:00)`);
       return [expr, n];
     }
     case 'timezone':
-      if (!isValidTimezone(w)) throw new ArgError(`"${w.slice(0, 60)}" is not a known time zone (e.g. Europe/Berlin, UTC)`);
+      if (!isValidTimezone(w)) throw new ArgError(`"${showInput(w)}" is not a known time zone (e.g. Europe/Berlin, UTC)`);
       return [w, 1];
     case 'rooms': {
       const bad = words.find((x) => !ROOM.test(x) && x !== 'here' && x !== 'clear');
-      if (bad) throw new ArgError(`"${bad.slice(0, 60)}" is not a room id (!abc:server), an alias (#room:server), "here" or "clear"`);
+      if (bad) throw new ArgError(`"${showInput(bad)}" is not a room id (!abc:server), an alias (#room:server), "here" or "clear"`);
       return [words.slice(), words.length];
     }
   }
@@ -70,7 +72,7 @@ export function parseArgs(specs: ArgSpec[], words: string[]): Args {
     args[spec.name] = value;
     i += used;
   }
-  if (i < words.length) throw new ArgError(`unexpected "${words.slice(i).join(' ').slice(0, 60)}"`);
+  if (i < words.length) throw new ArgError(`unexpected "${showInput(words.slice(i).join(' '))}"`);
   return args;
 }
 

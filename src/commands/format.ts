@@ -1,27 +1,11 @@
-// Small text helpers shared by the commands.
+// Small text helpers shared by the commands (escaping, durations and times are
+// the renderers' own: one of each, in src/render).
 import type { RunRow } from '../store';
 import { GRADE_ORDER } from '../store';
+import { formatTime } from '../render/format';
 
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d) return `${d}d ${h}h`;
-  if (h) return `${h}h ${m}m`;
-  if (m) return `${m}m ${s % 60}s`;
-  return `${s}s`;
-}
-
-/** "2026-01-01 08:00 UTC" (compact; minutes are enough for a trend). */
-export function formatTime(iso: string | Date): string {
-  const d = typeof iso === 'string' ? new Date(iso) : iso;
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
+export { htmlEscape } from '../render/escape';
+export { formatDuration, formatTime } from '../render/format';
 
 /** ↑ better, ↓ worse, = same, blank when either side has no grade. */
 export function trendArrow(prev: RunRow | undefined, cur: RunRow): string {
@@ -36,5 +20,5 @@ export function runLine(r: RunRow, prev: RunRow | undefined): string {
     ? `${trendArrow(prev, r)} ${r.grades.overall} (IPv4 ${r.grades.ipv4}, IPv6 ${r.grades.ipv6}), security ${r.securityVerdict ?? '?'}`
     : `no report: ${r.error ?? 'unknown error'}`;
   const target = r.targetKey.replace(/^hs:/, '').replace(/^uris:/, '');
-  return `#${r.id} ${formatTime(r.startedAt)} ${r.trigger} ${target.slice(0, 60)}: ${what}`;
+  return `#${r.id} ${formatTime(r.startedAt)}, started by: ${r.trigger}, ${target.slice(0, 60)}: ${what}`;
 }

@@ -1,4 +1,4 @@
-import { escapeHtml } from './format';
+import { htmlEscape } from './format';
 import { usage } from './args';
 import type { CommandSpec } from './types';
 
@@ -10,7 +10,7 @@ export function helpText(table: readonly CommandSpec[], prefix: string, isAdmin:
   const intro = 'mx-voiptest checks STUN/TURN (what Matrix calls use) and explains what is broken.';
   return {
     text: [intro, '', ...rows.map((r) => `${r.cmd} — ${r.summary}`), '', 'Mentioning me works too: "@me voiptest history".'].join('\n'),
-    html: `<p>${escapeHtml(intro)}</p><ul>${rows.map((r) => `<li><code>${escapeHtml(r.cmd)}</code> — ${escapeHtml(r.summary)}</li>`).join('')}</ul><p>Mentioning me works too.</p>`,
+    html: `<p>${htmlEscape(intro)}</p><ul>${rows.map((r) => `<li><code>${htmlEscape(r.cmd)}</code> — ${htmlEscape(r.summary)}</li>`).join('')}</ul><p>Mentioning me works too.</p>`,
   };
 }
 

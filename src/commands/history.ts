@@ -1,4 +1,4 @@
-import { escapeHtml, runLine } from './format';
+import { htmlEscape, runLine } from './format';
 import type { CommandSpec } from './types';
 
 export const history: CommandSpec = {
@@ -17,7 +17,7 @@ export const history: CommandSpec = {
     const title = `Last ${rows.length} run${rows.length === 1 ? '' : 's'} (newest first; ${config.commandPrefix} json <id> sends a run's JSON report):`;
     return ctx.reply({
       text: [title, ...lines].join('\n'),
-      html: `<p>${escapeHtml(title)}</p><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`,
+      html: `<p>${htmlEscape(title)}</p><ul>${lines.map((l) => `<li>${htmlEscape(l)}</li>`).join('')}</ul>`,
     });
   },
 };

@@ -2,6 +2,7 @@
 // Forms: "!voiptest ...", "@bot:server voiptest ...", "@bot:server: ...",
 // and the pill Element sends ("<a href="https://matrix.to/#/@bot:server">Bot</a>: voiptest ...").
 import { ArgError, parseArgs, tokenize, usage } from './args';
+import { htmlToText, showInput } from './input-text';
 import type { Args, CommandSpec } from './types';
 
 export interface Addressing {
@@ -10,6 +11,10 @@ export interface Addressing {
   /** The bot's display name (what the plain body of a pill mention starts with). */
   displayName?: string | null;
 }
+
+/** Longer fields are not a command: not parsed at all (a command is a few words). */
+export const MAX_BODY_CHARS = 2000;
+export const MAX_HTML_CHARS = 4000;
 
 export interface MessageContent {
   body?: unknown;
@@ -21,8 +26,9 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The words after the address, or null when the message is not for the bot. */
 export function addressedWords(content: MessageContent, a: Addressing): string[] | null {
-  const body = typeof content.body === 'string' ? content.body.trim() : '';
-  if (!body || body.length > 2000) return null;
+  if (typeof content.body !== 'string' || content.body.length > MAX_BODY_CHARS) return null;
+  const body = content.body.trim();
+  if (!body) return null;
   const prefix = new RegExp(`^${esc(a.prefix)}(?=\\s|$)`, 'i');
   if (prefix.test(body)) return tokenize(body.replace(prefix, ''));
 
@@ -30,11 +36,12 @@ export function addressedWords(content: MessageContent, a: Addressing): string[]
   const sep = '\\s*[:,]?\\s+|\\s*[:,]?$';
   const mxid = new RegExp(`^${esc(a.botUserId)}(?:${sep})`, 'i');
   if (mxid.test(body)) rest = body.replace(mxid, '');
-  const html = typeof content.formatted_body === 'string' && content.format === 'org.matrix.custom.html' ? content.formatted_body.trim() : '';
+  const fb = content.formatted_body;
+  const html = typeof fb === 'string' && fb.length <= MAX_HTML_CHARS && content.format === 'org.matrix.custom.html' ? fb.trim() : '';
   if (rest === null && html) {
     const pill = new RegExp(`^<a\\s+href=["']https://matrix\\.to/#/(?:${esc(a.botUserId)}|${esc(encodeURIComponent(a.botUserId))})["'][^>]*>.*?</a>(.*)$`, 'is');
     const m = pill.exec(html);
-    if (m) rest = m[1]!.replace(/<[^>]*>/g, ' ').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/^\s*[:,]?/, '');
+    if (m) rest = htmlToText(m[1]!).replace(/^\s*[:,]?/, '');
   }
   if (rest === null && a.displayName) {
     // Clients without HTML still send "Display Name: ..." for a pill.
@@ -65,7 +72,7 @@ export function resolveCommand(words: string[], table: readonly CommandSpec[], p
   }
   if (!best || (best.used === 0 && words.length > 0 && best.spec.args.length === 0)) {
     const known = table.map((s) => s.name).filter(Boolean).map((n) => n.split(' ')[0]).filter((n, i, a) => a.indexOf(n) === i);
-    return { ok: false, error: `Unknown command "${words[0]?.slice(0, 40) ?? ''}". Try: ${known.map((k) => `${prefix} ${k}`).join(', ')} (or ${prefix} help).` };
+    return { ok: false, error: `Unknown command "${showInput(words[0] ?? '', 40)}". Try: ${known.map((k) => `${prefix} ${k}`).join(', ')} (or ${prefix} help).` };
   }
   try {
     return { ok: true, spec: best.spec, args: parseArgs(best.spec.args, words.slice(best.used)) };

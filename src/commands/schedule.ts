@@ -1,4 +1,4 @@
-import { escapeHtml, formatTime } from './format';
+import { htmlEscape, formatTime } from './format';
 import type { CommandContext, CommandSpec, ScheduleInfo } from './types';
 
 function describe(s: ScheduleInfo): string {
@@ -15,7 +15,7 @@ async function answer(ctx: CommandContext, f: () => ScheduleInfo, prefix = ''): 
     return ctx.reply({ text: `Schedule not changed: ${(e as Error).message}` });
   }
   const t = prefix + describe(info);
-  return ctx.reply({ text: t, html: `<p>${escapeHtml(t)}</p>` });
+  return ctx.reply({ text: t, html: `<p>${htmlEscape(t)}</p>` });
 }
 
 export const scheduleShow: CommandSpec = {

@@ -1,4 +1,4 @@
-import { escapeHtml, formatDuration, formatTime } from './format';
+import { htmlEscape, formatDuration, formatTime } from './format';
 import type { CommandSpec } from './types';
 
 export const status: CommandSpec = {
@@ -17,6 +17,6 @@ export const status: CommandSpec = {
       `Browser helper (${s.config.commandPrefix} browser): ${s.config.web.enabled ? `on, links valid ${Math.round(s.config.web.linkTtl / 60)} min` : 'off'}`,
       `History: ${s.history ? (s.history.pendingCount ? `${s.history.pendingCount} run(s) waiting to be saved` : 'ok') : `unavailable (${s.historyProblem ?? 'not open'})`}`,
     ];
-    return ctx.reply({ text: lines.join('\n'), html: `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` });
+    return ctx.reply({ text: lines.join('\n'), html: `<ul>${lines.map((l) => `<li>${htmlEscape(l)}</li>`).join('')}</ul>` });
   },
 };

@@ -1,15 +1,13 @@
 // The "from your network" section: what the browser helper measured from the
-// user's network (src/web/browser-results.ts), added to a report when present.
+// user's network (the report's `browser` part), shown when present.
 // Everything in it came from a browser, so it is escaped like server text.
-import type { Report } from '../tester/report';
-import type { BrowserResults, BrowserUriResult, PairEnd } from '../web/browser-results';
+import type { BrowserResults, BrowserUriResult, PairEnd, Report } from '../tester/report';
 import { cleanText, mdCell, mdEscape } from './escape';
-import type { MarkdownSection } from './markdown';
-
-type WithBrowser = Report & { browser?: BrowserResults };
+import { formatMs } from './format';
+import type { MarkdownSection } from './view';
 
 export function browserOf(r: Report): BrowserResults | null {
-  const b = (r as WithBrowser).browser;
+  const b = r.browser;
   return b && Array.isArray(b.perUri) ? b : null;
 }
 
@@ -61,7 +59,7 @@ export function browserSection(r: Report): MarkdownSection | null {
     const peer = u.peer ? (u.peer.connected ? `connected over ${u.peer.turnTransport ?? '?'}` : `not connected (${u.peer.endReason})`) : null;
     const errs = u.errors.length ? u.errors.slice(0, 4).map((e) => `${e.code}${e.text ? ` ${e.text}` : ''} (${e.policy})`).join('; ') : null;
     lines.push(
-      `| ${mdCell(u.uri)} | ${c.host} / ${c.srflx} / ${c.relay} | ${u.relayOnly ?? '–'} | ${mdCell(state)} | ${mdCell(dc?.rttMs != null ? `${dc.rttMs} ms` : null)} | ${mdCell(pair)} | ${mdCell(peer)} | ${mdCell(errs)} |`,
+      `| ${mdCell(u.uri)} | ${c.host} / ${c.srflx} / ${c.relay} | ${u.relayOnly ?? '–'} | ${mdCell(state)} | ${mdCell(formatMs(dc?.rttMs))} | ${mdCell(pair)} | ${mdCell(peer)} | ${mdCell(errs)} |`,
     );
   }
   return { title: 'From your network', body: lines.join('\n') };

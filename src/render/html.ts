@@ -1,5 +1,6 @@
 // HTML from the Markdown parts via markdown-it with raw HTML off, so nothing a
-// server said can become markup. Details are folded in <details>. The Matrix
+// server said can become markup. In a document, details are folded in
+// <details> (the Matrix message puts them in a thread instead: thread.ts). The Matrix
 // variant keeps only the tags and attributes the Matrix spec allows in
 // m.room.message formatted_body, and is a fragment, not a document.
 import MarkdownIt from 'markdown-it';
@@ -41,6 +42,11 @@ export function sanitizeMatrixHtml(html: string): string {
     const selfClose = /\/\s*$/.test(attrs) ? ' /' : '';
     return `<${tag}${kept.length ? ` ${kept.join(' ')}` : ''}${selfClose}>`;
   });
+}
+
+/** Our Markdown (escaped at generation) as a Matrix-safe HTML fragment. */
+export function matrixHtml(markdown: string): string {
+  return sanitizeMatrixHtml(md.render(markdown));
 }
 
 function body(r: Report): string {

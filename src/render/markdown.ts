@@ -1,17 +1,18 @@
-// Markdown source of a report: the summary an admin reads first (grades,
-// security verdict, what to fix first with hints, why not higher), then the
-// per-URI table and the details. Split into sections so the HTML renderer can
-// fold the details.
+// Markdown source of a report, in the parts the Matrix message and the
+// documents are made of: the summary an admin reads first (verdict line,
+// "Fix first" with each distinct fix once, "Why not higher", a compact server
+// table), then one details section per server (checks under the family they
+// are about), the run-wide checks, the browser's and the path quality.
 import type { Report, ReportCheck } from '../tester/report';
 import { browserSection, browserSummaryLine } from './browser';
 import { mdCell, mdEscape, mdHint } from './escape';
-import { FAMILY_LABEL, STATUS_ICON, VERDICT_ICON, checkTitle, formatDuration, runChecks, sourceLabel, timingsLabel, topProblems, uriSections } from './view';
+import { formatDuration, formatMs, formatTime } from './format';
+import {
+  FAMILY_LABEL, FIX_LIMIT, STATUS_ICON, VERDICT_ICON, allProblems, checkTitle, displaySummary, familyGrade, fixNumber, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, whereText, whyNotHigher,
+  type MarkdownSection, type Problem,
+} from './view';
 
-export interface MarkdownSection {
-  /** Plain text title (renderers escape it). */
-  title: string;
-  body: string;
-}
+export type { MarkdownSection } from './view';
 
 export interface MarkdownParts {
   summary: string;
@@ -19,75 +20,90 @@ export interface MarkdownParts {
   details: MarkdownSection[];
 }
 
-function checkLine(c: ReportCheck): string {
-  const head = `${STATUS_ICON[c.status]} **${c.id}** ${mdEscape(checkTitle(c.id))}: ${mdEscape(c.summary)}`;
-  return c.hint && (c.status === 'warn' || c.status === 'fail') ? `- ${head}  \n  → ${mdHint(c.hint)}` : `- ${head}`;
+function checkLine(c: ReportCheck, problems: readonly Problem[]): string {
+  const head = `${STATUS_ICON[c.status]} ${mdEscape(checkTitle(c.id))} (${c.id}): ${mdEscape(displaySummary(c))}`;
+  if (!c.hint || (c.status !== 'warn' && c.status !== 'fail')) return `- ${head}`;
+  const n = fixNumber(problems.slice(0, FIX_LIMIT), c);
+  return `- ${head}  \n  → ${n ? `fix ${n} of the report` : mdHint(c.hint)}`;
 }
 
 export function markdownSummary(r: Report): string {
-  const lines: string[] = [];
   const g = r.grade;
-  lines.push(`## VoIP check: ${mdEscape(g.overall)}`, '');
   const sec = r.security;
+  const lines: string[] = [];
   const secIds = sec.findings.length ? ` (${sec.findings.map((id) => mdEscape(id)).join(', ')})` : '';
-  lines.push(`**IPv4** ${mdEscape(g.ipv4)} · **IPv6** ${mdEscape(g.ipv6)} · **Security** ${VERDICT_ICON[sec.verdict]} ${sec.verdict}${secIds}  `);
-  lines.push(`${mdEscape(sourceLabel(r))} · ${mdEscape(r.startedAt)} · ${mdEscape(formatDuration(r.durationMs))}`, '');
-  const fromBrowser = browserSummaryLine(r); // the browser helper's "from your network" line, when present
+  lines.push(`## VoIP check: ${mdEscape(g.overall)} · security ${VERDICT_ICON[sec.verdict]} ${sec.verdict}${secIds}`, '');
+  lines.push(`**IPv4** ${mdEscape(familyGrade(r, 'ipv4'))} · **IPv6** ${mdEscape(familyGrade(r, 'ipv6'))} · ${mdEscape(sourceLabel(r))} · ${mdEscape(formatTime(r.startedAt))} · ${mdEscape(formatDuration(r.durationMs))}`, '');
+  const fromBrowser = browserSummaryLine(r);
   if (fromBrowser) lines.push(fromBrowser, '');
-  const problems = topProblems(r);
+  const problems = allProblems(r);
   if (problems.length > 0) {
     lines.push('### Fix first', '');
-    problems.forEach((p, i) => {
-      const where = p.where.length ? ` (${p.where.map((w) => mdEscape(w)).join('; ')})` : '';
-      lines.push(`${i + 1}. ${STATUS_ICON[p.status]} **${p.id}** ${mdEscape(p.title)}${where}: ${mdEscape(p.summary)}${p.hint ? '  ' : ''}`);
+    problems.slice(0, FIX_LIMIT).forEach((p, i) => {
+      const sev = p.severity === 'critical' ? ', critical' : p.status === 'warn' ? ', warning' : '';
+      const where = whereText(p);
+      lines.push(`${i + 1}. ${STATUS_ICON[p.status]} **${mdEscape(p.title)}** (${p.ids.join(', ')}${sev})${where ? ` on ${mdEscape(where)}` : ''}  `);
+      lines.push(`   ${mdEscape(p.summary)}${p.count > 1 ? ` (${p.count} findings)` : ''}${p.hint ? '  ' : ''}`);
       if (p.hint) lines.push(`   → ${mdHint(p.hint)}`);
     });
+    if (problems.length > FIX_LIMIT) lines.push('', `${problems.length - FIX_LIMIT} more in the thread.`);
     lines.push('');
   } else {
     lines.push('Everything tested works. ✅', '');
   }
-  if (g.whyNotHigher.length > 0) {
+  const why = whyNotHigher(r, problems.slice(0, FIX_LIMIT));
+  if (why.length > 0) {
     lines.push('### Why not higher', '');
-    for (const w of g.whyNotHigher) lines.push(`- **${mdEscape(w.check)}** ${mdHint(w.text)}`);
+    for (const w of why) lines.push(`- ${mdHint(w)}`);
     lines.push('');
   }
   return lines.join('\n');
 }
 
+/** The compact server table: one row per server, grades per family, the problem that matters most there. */
 export function markdownTable(r: Report): string {
-  if (r.uris.length === 0) return '### Servers\n\nNo server address was tested.\n';
-  const lines = ['### Servers', '', '| URI | Family | Address | Grade | First failure | Relayed address |', '|---|---|---|---|---|---|'];
-  for (const u of r.uris) {
-    const ff = u.firstFailure ? `${u.firstFailure} ${checkTitle(u.firstFailure)}` : null;
-    lines.push(`| ${mdCell(u.uri)} | ${FAMILY_LABEL[u.family]} | ${mdCell(u.address)} | ${mdCell(u.grade)} | ${mdCell(ff)} | ${mdCell(u.relayedAddress)} |`);
+  if (r.uris.length === 0 && !r.checks.some((c) => c.uri !== null)) return '### Servers\n\nNo server address was tested.\n';
+  const problems = allProblems(r).slice(0, FIX_LIMIT);
+  const lines = ['### Servers', '', '| Server | IPv4 | IPv6 | Problem |', '|---|---|---|---|'];
+  for (const row of serverRows(r, problems)) {
+    const p = row.problem;
+    const problem = p
+      ? `${p.critical ? VERDICT_ICON.unsafe : STATUS_ICON[p.status]} ${p.id}${p.fix ? ` (fix ${p.fix})` : ` ${checkTitle(p.id)}`}${p.more ? ` +${p.more} more` : ''}`
+      : '✅ none';
+    lines.push(`| ${mdCell(row.uri)} | ${mdCell(row.grade.ipv4)} | ${mdCell(row.grade.ipv6)} | ${mdCell(problem)} |`);
   }
   return `${lines.join('\n')}\n`;
 }
 
+/** The details, one section per thread reply: run-wide checks, each server, the browser's results, path quality. */
 export function markdownDetails(r: Report): MarkdownSection[] {
   const out: MarkdownSection[] = [];
+  const problems = allProblems(r);
+  const browser = browserSection(r);
+  if (browser) out.push(browser);
   const run = runChecks(r);
-  if (run.length > 0) out.push({ title: 'Homeserver and run-wide checks', body: run.map(checkLine).join('\n') });
-  for (const s of uriSections(r)) {
+  if (run.length > 0) out.push({ title: 'Homeserver and run-wide checks', body: run.map((c) => checkLine(c, problems)).join('\n') });
+  const rows = new Map(serverRows(r, problems.slice(0, FIX_LIMIT)).map((x) => [x.uri, x]));
+  for (const s of serverSections(r)) {
     const lines: string[] = [];
-    for (const t of s.targets) {
-      const timings = timingsLabel(t.timingsMs);
-      lines.push(`**${FAMILY_LABEL[t.family]}** ${mdEscape(t.address ?? 'no address')}: ${mdEscape(t.grade)}${timings ? ` (${mdEscape(timings)})` : ''}  `);
-    }
-    if (lines.length) lines.push('');
-    lines.push(...s.uriChecks.map(checkLine));
-    for (const f of s.families) {
+    for (const g of s.groups) {
+      const target = g.target;
+      const timings = target ? timingsLabel(target.timingsMs) : '';
+      const relayed = target?.relayedAddress ? `relay ${target.relayedAddress}` : '';
+      const extra = [relayed, timings].filter(Boolean).join('; ');
       if (lines.length) lines.push('');
-      lines.push(`**${FAMILY_LABEL[f.family]}**`, '', ...f.checks.map(checkLine));
+      lines.push(`**${mdEscape(g.heading)}**${extra ? ` (${mdEscape(extra)})` : ''}`, '', ...g.checks.map((c) => checkLine(c, problems)));
     }
-    const worst = s.targets.map((t) => t.grade);
-    const grade = worst.includes('Fail') ? 'Fail' : worst.includes('Poor') ? 'Poor' : worst.length ? 'Excellent' : null;
-    out.push({ title: grade ? `${s.uri} (${s.targets.map((t) => `${FAMILY_LABEL[t.family]} ${t.grade}`).join(', ')})` : s.uri, body: lines.join('\n') });
+    const row = rows.get(s.uri);
+    const grades = row ? (['ipv4', 'ipv6'] as const).filter((f) => row.grade[f]).map((f) => `${FAMILY_LABEL[f]} ${row.grade[f]}`) : [];
+    out.push({ title: grades.length ? `${s.uri}: ${grades.join(', ')}` : s.uri, body: lines.join('\n') });
   }
   if (r.quality.length > 0) {
-    const q = ['| URI | Family | RTT p50 / p95 | Jitter | Loss up / down | Goodput |', '|---|---|---|---|---|---|'];
+    const q = ['| Server | Family | RTT p50 / p95 | Jitter | Loss up / down | Goodput |', '|---|---|---|---|---|---|'];
     for (const x of r.quality) {
-      q.push(`| ${mdCell(x.uri)} | ${FAMILY_LABEL[x.family] ?? mdCell(x.family)} | ${mdCell(`${x.rttMs.p50} / ${x.rttMs.p95} ms`)} | ${mdCell(`${x.jitterMs} ms`)} | ${mdCell(`${x.lossPct.up} / ${x.lossPct.down} %`)} | ${mdCell(`${x.goodputKbps} kbit/s`)} |`);
+      q.push(
+        `| ${mdCell(x.uri)} | ${FAMILY_LABEL[x.family] ?? mdCell(x.family)} | ${mdCell(`${formatMs(x.rttMs.p50)} / ${formatMs(x.rttMs.p95)}`)} | ${mdCell(formatMs(x.jitterMs))} | ${mdCell(`${x.lossPct.up} / ${x.lossPct.down} %`)} | ${mdCell(`${Math.round(x.goodputKbps)} kbit/s`)} |`,
+      );
     }
     out.push({ title: 'Path quality', body: q.join('\n') });
   }
@@ -95,13 +111,7 @@ export function markdownDetails(r: Report): MarkdownSection[] {
 }
 
 export function markdownParts(r: Report): MarkdownParts {
-  // The browser helper's "from your network" section, when the report has one (additive).
-  const section = browserSection(r);
-  return {
-    summary: markdownSummary(r),
-    table: markdownTable(r),
-    details: section ? [section, ...markdownDetails(r)] : markdownDetails(r),
-  };
+  return { summary: markdownSummary(r), table: markdownTable(r), details: markdownDetails(r) };
 }
 
 export function renderMarkdown(r: Report): string {

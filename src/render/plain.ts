@@ -1,41 +1,65 @@
 // Plain text for a Matrix `body`: what a person reads in a client without
-// HTML, or in a notification. The summary, the fixes and one line per server;
-// the full per-check detail lives in the formatted (HTML) body.
+// HTML, or in a notification. The summary's plain form (verdict, each distinct
+// fix once with its servers, why not higher, one line per server), and the
+// plain form of a details section (a thread reply).
 import type { Report } from '../tester/report';
 import { browserPlainLine } from './browser';
 import { cleanText } from './escape';
-import { FAMILY_LABEL, checkTitle, sourceLabel, topProblems } from './view';
+import { formatDuration, formatTime } from './format';
+import { FAMILY_LABEL, FIX_LIMIT, allProblems, checkTitle, familyGrade, serverRows, sourceLabel, whereText, whyNotHigher } from './view';
 
 export function renderPlain(r: Report): string {
   const t = cleanText;
   const g = r.grade;
   const out: string[] = [];
   const sec = r.security;
-  out.push(`VoIP check of ${t(sourceLabel(r))}: ${g.overall} (IPv4 ${g.ipv4}, IPv6 ${g.ipv6}). Security: ${sec.verdict}${sec.findings.length ? ` (${sec.findings.join(', ')})` : ''}.`);
-  const problems = topProblems(r);
+  out.push(`VoIP check of ${t(sourceLabel(r))}: ${g.overall} (IPv4 ${familyGrade(r, 'ipv4')}; IPv6 ${familyGrade(r, 'ipv6')}). Security: ${sec.verdict}${sec.findings.length ? ` (${sec.findings.join(', ')})` : ''}.`);
+  out.push(`${formatTime(r.startedAt)}, ${formatDuration(r.durationMs)}.`);
+  const browser = browserPlainLine(r);
+  if (browser) out.push('', browser);
+  const problems = allProblems(r);
   if (problems.length) {
     out.push('', 'Fix first:');
-    problems.forEach((p, i) => {
-      const where = p.where.length ? ` on ${p.where.map(t).join('; ')}` : '';
-      out.push(`${i + 1}. ${p.title} (${p.id}${p.status === 'warn' ? ', warning' : ''})${where}: ${t(p.summary)}`);
+    problems.slice(0, FIX_LIMIT).forEach((p, i) => {
+      const where = whereText(p);
+      out.push(`${i + 1}. ${p.title} (${p.ids.join(', ')}${p.severity === 'critical' ? ', critical' : p.status === 'warn' ? ', warning' : ''})${where ? ` on ${t(where)}` : ''}: ${t(p.summary)}`);
       if (p.hint) out.push(`   What to do: ${t(p.hint)}`);
     });
+    if (problems.length > FIX_LIMIT) out.push(`${problems.length - FIX_LIMIT} more in the thread.`);
   } else {
     out.push('', 'Everything tested works.');
   }
-  if (g.whyNotHigher.length) {
+  const why = whyNotHigher(r, problems.slice(0, FIX_LIMIT));
+  if (why.length) {
     out.push('', 'Why not higher:');
-    for (const w of g.whyNotHigher) out.push(`- ${t(w.text)}`);
+    for (const w of why) out.push(`- ${t(w)}`);
   }
-  if (r.uris.length) {
+  const rows = serverRows(r, problems.slice(0, FIX_LIMIT));
+  if (rows.length) {
     out.push('', 'Servers:');
-    for (const u of r.uris) {
-      const ff = u.firstFailure ? `, first failure: ${checkTitle(u.firstFailure)} (${u.firstFailure})` : '';
-      out.push(`- ${t(u.uri)} over ${FAMILY_LABEL[u.family]}${u.address ? ` (${t(u.address)})` : ''}: ${u.grade}${ff}`);
+    for (const row of rows) {
+      const grades = (['ipv4', 'ipv6'] as const).filter((f) => row.grade[f]).map((f) => `${FAMILY_LABEL[f]} ${row.grade[f]}`).join(', ') || 'not tested';
+      const p = row.problem;
+      const problem = p ? `; ${p.id}${p.fix ? ` (fix ${p.fix})` : ` ${checkTitle(p.id)}`}${p.more ? ` +${p.more} more` : ''}` : '';
+      out.push(`- ${t(row.uri)}: ${grades}${problem}`);
     }
   }
-  const browser = browserPlainLine(r);
-  if (browser) out.push('', browser);
-  out.push('', 'Each check in detail is in the formatted message.');
   return out.join('\n');
+}
+
+/**
+ * A details section's Markdown as plain text: our Markdown is generated with
+ * every special character escaped, so undoing the escapes and the few
+ * constructs we emit (headings, bold, hard breaks, tables) is exact.
+ */
+export function markdownToPlain(md: string): string {
+  return md
+    .split('\n')
+    .filter((l) => !/^\|?\s*-{3,}\s*\|/.test(l))
+    .map((l) => {
+      let x = l.replace(/^#{1,6} /, '').replace(/\*\*(.*?)\*\*/g, '$1').replace(/ {2}$/, '');
+      if (x.startsWith('| ')) x = x.slice(2, -2).split(/(?<!\\) \| /).join(' · ');
+      return x.replace(/\\(.)/g, '$1');
+    })
+    .join('\n');
 }

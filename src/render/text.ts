@@ -4,7 +4,8 @@
 import type { Report, ReportCheck } from '../tester/report';
 import type { Grade, Status } from '../tester/types';
 import { cleanText } from './escape';
-import { FAMILY_LABEL, STATUS_LABEL, checkTitle, formatDuration, runChecks, sourceLabel, timingsLabel, topProblems, uriSections } from './view';
+import { formatDuration, formatMs } from './format';
+import { FAMILY_LABEL, STATUS_LABEL, checkTitle, displaySummary, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, topProblems, whereText } from './view';
 
 const ANSI = { red: '31', yellow: '33', green: '32', cyan: '36', dim: '2', bold: '1' } as const;
 type Colour = keyof typeof ANSI;
@@ -32,7 +33,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   if (problems.length) {
     out.push(c('bold', 'Fix first:'));
     for (const p of problems) {
-      out.push(`  ${status(p.status)} ${p.id} ${p.title}${p.where.length ? `  [${p.where.map(t).join('; ')}]` : ''}`);
+      out.push(`  ${status(p.status)} ${p.ids.join(', ')} ${p.title}${p.where.length ? `  [${t(whereText(p, 99))}]` : ''}`);
       out.push(`       ${t(p.summary)}`);
       if (p.hint) out.push(`       ${c('cyan', 'fix:')} ${t(p.hint)}`);
     }
@@ -45,31 +46,34 @@ export function renderText(r: Report, opts: TextOptions): string {
   }
   if (r.uris.length) {
     out.push(c('bold', 'Servers:'));
+    const rows = new Map(serverRows(r).map((x) => [x.uri, x]));
     for (const u of r.uris) {
-      const extra = [u.firstFailure ? `first failure ${u.firstFailure}` : null, u.relayedAddress ? `relay ${t(u.relayedAddress)}` : null, timingsLabel(u.timingsMs) || null].filter(Boolean).join(', ');
-      out.push(`  ${grade(u.grade).padEnd(opts.color ? 18 : 9)} ${t(u.uri)}  ${FAMILY_LABEL[u.family]}  ${t(u.address ?? 'no address')}${extra ? `  (${extra})` : ''}`);
+      const row = rows.get(u.uri);
+      const shown = row?.grade[u.family] ?? u.grade;
+      const problem = row?.problem ? `${row.problem.critical ? 'unsafe: ' : ''}${row.problem.id}` : null;
+      const extra = [problem, u.relayedAddress ? `relay ${t(u.relayedAddress)}` : null, timingsLabel(u.timingsMs) || null].filter(Boolean).join(', ');
+      out.push(`  ${grade(shown).padEnd(opts.color ? 18 : 9)} ${t(u.uri)}  ${FAMILY_LABEL[u.family]}  ${t(u.address ?? 'no address')}${extra ? `  (${extra})` : ''}`);
     }
     out.push('');
   }
-  const line = (x: ReportCheck, indent: string): string => `${indent}${status(x.status)} ${x.id} ${checkTitle(x.id)}: ${t(x.summary)}`;
+  const line = (x: ReportCheck, indent: string): string => `${indent}${status(x.status)} ${x.id} ${checkTitle(x.id)}: ${t(displaySummary(x))}`;
   out.push(c('bold', 'Checks:'));
   const run = runChecks(r);
   if (run.length) {
     out.push('  run');
     for (const x of run) out.push(line(x, '    '));
   }
-  for (const s of uriSections(r)) {
+  for (const s of serverSections(r)) {
     out.push(`  ${t(s.uri)}`);
-    for (const x of s.uriChecks) out.push(line(x, '    '));
-    for (const f of s.families) {
-      out.push(`    ${FAMILY_LABEL[f.family]}`);
-      for (const x of f.checks) out.push(line(x, '      '));
+    for (const g of s.groups) {
+      out.push(`    ${t(g.heading)}`);
+      for (const x of g.checks) out.push(line(x, '      '));
     }
   }
   if (r.quality.length) {
     out.push('', c('bold', 'Path quality:'));
     for (const q of r.quality) {
-      out.push(`  ${t(q.uri)} ${FAMILY_LABEL[q.family] ?? t(q.family)}: RTT p50 ${q.rttMs.p50} ms, p95 ${q.rttMs.p95} ms, jitter ${q.jitterMs} ms, loss ${q.lossPct.up}% up / ${q.lossPct.down}% down, goodput ${q.goodputKbps} kbit/s`);
+      out.push(`  ${t(q.uri)} ${FAMILY_LABEL[q.family] ?? t(q.family)}: RTT p50 ${formatMs(q.rttMs.p50)}, p95 ${formatMs(q.rttMs.p95)}, jitter ${formatMs(q.jitterMs)}, loss ${q.lossPct.up}% up / ${q.lossPct.down}% down, goodput ${Math.round(q.goodputKbps)} kbit/s`);
     }
   }
   return `${out.join('\n')}\n`;

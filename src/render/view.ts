@@ -1,9 +1,14 @@
 // What every renderer shows, computed once: the headline, the problems worth
-// fixing first (grouped when one cause hits several URIs), and the checks
-// grouped by URI and family. Renderers only format this.
+// fixing first (one entry per distinct fix, with the servers it applies to),
+// one row per server for the summary table (grades that agree with the
+// verdict above them), and the checks grouped by server and by the family
+// they are about. Renderers only format this.
 import { CHECKS, type CheckId } from '../tester/checks';
+import { classifyAddress, hostOf } from '../tester/guard';
+import { GRADE_RANK } from '../tester/score';
 import { rankProblems, type Report, type ReportCheck, type ReportUri } from '../tester/report';
-import type { Family, Status } from '../tester/types';
+import type { Family, Grade, Status } from '../tester/types';
+import { formatMs } from './format';
 
 export const FAMILY_LABEL: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 export const STATUS_LABEL: Record<Status, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP', info: 'INFO' };
@@ -14,69 +19,233 @@ export function checkTitle(id: string): string {
   return (CHECKS as Record<string, { title: string }>)[id]?.title ?? id;
 }
 
+// ---- families: the one a check is about -----------------------------------
+
+/** The relay family a check tested, when it differs from how we reached the server (ACL-x on an IPv6 relay, ALLOC-2). */
+export function relayFamilyOf(c: ReportCheck): Family | null {
+  const rf = (c.evidence as { relayFamily?: unknown } | undefined)?.relayFamily;
+  if (rf === 'ipv4' || rf === 'ipv6') return rf;
+  return c.id === 'ALLOC-2' ? 'ipv6' : null;
+}
+
+/** "IPv4", "IPv6 relay", or null for a check about the whole server (DNS, quota). */
+export function aboutLabel(c: ReportCheck): string | null {
+  const relay = relayFamilyOf(c);
+  if (relay && relay !== c.family) return `${FAMILY_LABEL[relay]} relay`;
+  return c.family ? FAMILY_LABEL[c.family] : null;
+}
+
+// ---- texts that must agree with each other ---------------------------------
+
+/**
+ * A finding's summary as shown. One correction on the engine's words: a
+ * relayed address in a special range passes ALLOC-1 only because the run was
+ * told to treat that range as public; say so instead of calling it public.
+ */
+export function displaySummary(c: ReportCheck): string {
+  if (c.id === 'ALLOC-1' && c.status === 'pass') {
+    const relayed = (c.evidence as { relayedAddress?: unknown }).relayedAddress;
+    if (typeof relayed === 'string') {
+      const cls = classifyAddress(hostOf(relayed));
+      if (cls.special) return `The relayed address ${relayed} is ${cls.label}, treated as public because the run was given --assume-public (a lab).`;
+    }
+  }
+  return c.summary;
+}
+
+// ---- fix first --------------------------------------------------------------
+
 export interface Problem {
+  /** The check ids this fix answers (usually one). */
+  ids: CheckId[];
   id: CheckId;
   title: string;
   status: Status;
   severity: ReportCheck['severity'];
+  /** One instance's summary (the IPv4 one when there is one). */
   summary: string;
   hint: string | null;
-  /** "turn:... (IPv4)" scopes the same cause was seen on; empty for run-wide checks. */
+  /** How many findings this entry stands for. */
+  count: number;
+  /** One entry per server: "turn:... (IPv4, IPv6 relay)"; empty for run-wide checks. */
   where: string[];
 }
 
-export function scopeLabel(c: { uri: string | null; family: Family | null }): string | null {
-  if (c.uri === null) return null;
-  return c.family ? `${c.uri} (${FAMILY_LABEL[c.family]})` : c.uri;
+const LABEL_ORDER = ['IPv4', 'IPv6 relay', 'IPv6', 'IPv4 relay'];
+
+interface ProblemAcc extends Problem {
+  scopes: Map<string, string[]>;
 }
 
-/** The problems to show first: ranked, one entry per (id, cause, hint), at most `limit`. */
-export function topProblems(report: Report, limit = 5): Problem[] {
-  const out: Problem[] = [];
-  const byKey = new Map<string, Problem>();
+/** Servers with the same families share one entry: "turn:a, turn:b (IPv4, IPv6 relay)". */
+function whereOf(scopes: Map<string, string[]>): string[] {
+  const byLabels = new Map<string, string[]>();
+  for (const [uri, labels] of scopes) byLabels.set(labels.join(', '), [...(byLabels.get(labels.join(', ')) ?? []), uri]);
+  return [...byLabels].map(([labels, uris]) => (labels ? `${uris.join(', ')} (${labels})` : uris.join(', ')));
+}
+
+/** Every distinct problem, ranked: one entry per fix (same hint = same entry), with the servers it applies to. */
+export function allProblems(report: Report): Problem[] {
+  const out: ProblemAcc[] = [];
+  const byKey = new Map<string, ProblemAcc>();
   for (const c of rankProblems(report.checks)) {
-    const key = `${c.id}\u0000${c.cause ?? ''}\u0000${c.hint ?? ''}\u0000${c.status}`;
-    const where = scopeLabel(c);
-    const seen = byKey.get(key);
-    if (seen) {
-      if (where && !seen.where.includes(where)) seen.where.push(where);
-      continue;
+    const key = c.hint ? `hint\u0000${c.hint}` : `id\u0000${c.id}\u0000${c.cause ?? ''}\u0000${c.status}`;
+    let p = byKey.get(key);
+    if (!p) {
+      p = { ids: [c.id], id: c.id, title: checkTitle(c.id), status: c.status, severity: c.severity, summary: displaySummary(c), hint: c.hint, count: 0, where: [], scopes: new Map() };
+      byKey.set(key, p);
+      out.push(p);
+    } else if (!p.ids.includes(c.id)) p.ids.push(c.id);
+    // Prefer an IPv4 instance's words: the overall grade is the IPv4 grade.
+    if (p.count > 0 && c.id === p.id && c.family === 'ipv4' && relayFamilyOf(c) !== 'ipv6' && !p.summary.includes('IPv4')) p.summary = displaySummary(c);
+    p.count += 1;
+    if (c.uri !== null) {
+      const labels = p.scopes.get(c.uri) ?? [];
+      const label = aboutLabel(c);
+      if (label && !labels.includes(label)) labels.push(label);
+      labels.sort((a, b) => LABEL_ORDER.indexOf(a) - LABEL_ORDER.indexOf(b));
+      p.scopes.set(c.uri, labels);
     }
-    const p: Problem = { id: c.id, title: checkTitle(c.id), status: c.status, severity: c.severity, summary: c.summary, hint: c.hint, where: where ? [where] : [] };
-    byKey.set(key, p);
-    out.push(p);
   }
-  // A URI-wide entry (no family) already covers that URI's per-family entries.
-  for (const p of out) p.where = p.where.filter((w) => !p.where.some((u) => u !== w && w.startsWith(`${u} (`)));
-  return out.slice(0, limit);
+  return out.map(({ scopes, ...p }) => ({ ...p, where: whereOf(scopes) }));
 }
 
-export function countProblems(report: Report): { fail: number; warn: number } {
-  return {
-    fail: report.checks.filter((c) => c.status === 'fail').length,
-    warn: report.checks.filter((c) => c.status === 'warn').length,
-  };
+/** The problems to show first, at most `limit`. */
+export function topProblems(report: Report, limit = 5): Problem[] {
+  return allProblems(report).slice(0, limit);
 }
 
-export interface UriSection {
+/** The 1-based number of the "fix first" entry that covers this finding, or null. */
+export function fixNumber(problems: readonly Problem[], c: ReportCheck): number | null {
+  const i = problems.findIndex((p) => (c.hint ? p.hint === c.hint : p.ids.includes(c.id) && p.hint === null));
+  return i < 0 ? null : i + 1;
+}
+
+// ---- summary texts --------------------------------------------------------------
+
+/** At most this many fixes in the summary (the rest are in the thread). */
+export const FIX_LIMIT = 5;
+/** At most this many servers named after one fix in the summary. */
+const WHERE_LIMIT = 3;
+
+/** "not tested" for a family the run did not test; "Good, capped at Poor by ACL-1" when a critical finding caps it; else the grade. */
+export function familyGrade(r: Report, family: Family): string {
+  const tested = r.uris.some((u) => u.family === family);
+  const untested = r.grade.whyNotHigher.some((w) => w.text.startsWith(`${FAMILY_LABEL[family]}: not tested`));
+  if (!tested && untested) return 'not tested';
+  const g = r.grade[family];
+  const critical = [...new Set(r.checks.filter((c) => c.status === 'fail' && c.severity === 'critical').map((c) => c.id))];
+  return critical.length && GRADE_RANK[g] > GRADE_RANK.Poor ? `${g}, capped at Poor by ${critical.join(', ')}` : g;
+}
+
+export function whereText(p: Problem, limit = WHERE_LIMIT): string {
+  if (p.where.length === 0) return '';
+  const shown = p.where.slice(0, limit).join('; ');
+  return p.where.length > limit ? `${shown}; and ${p.where.length - limit} more` : shown;
+}
+
+/**
+ * "Why not higher" as shown: each text once, without the entries that only
+ * point at a fix the summary already lists ("...; fix it first").
+ */
+export function whyNotHigher(r: Report, shown: readonly Problem[]): string[] {
+  const fixed = new Set(shown.flatMap((p) => p.ids));
+  const texts = r.grade.whyNotHigher.filter((w) => !(fixed.has(w.check as CheckId) && /fix it first\.?$/.test(w.text))).map((w) => w.text);
+  return [...new Set(texts)];
+}
+
+// ---- the summary's server table ------------------------------------------------
+
+export interface ServerRow {
+  uri: string;
+  /** Per family: the grade as shown (capped at Poor by a critical security finding on this server), null when untested. */
+  grade: Record<Family, Grade | null>;
+  /** The problem that matters most on this server, or null when none. */
+  problem: { id: CheckId; status: Status; critical: boolean; fix: number | null; more: number } | null;
+}
+
+const capped = (g: Grade, cap: boolean): Grade => (cap && GRADE_RANK[g] > GRADE_RANK.Poor ? 'Poor' : g);
+
+/** One row per server (URI), in the report's order. */
+export function serverRows(report: Report, problems: readonly Problem[] = allProblems(report)): ServerRow[] {
+  return serverOrder(report).map((uri) => {
+    const targets = report.uris.filter((u) => u.uri === uri);
+    const ranked = rankProblems(report.checks.filter((c) => c.uri === uri));
+    const critical = ranked.some((c) => c.status === 'fail' && c.severity === 'critical');
+    const grade: Record<Family, Grade | null> = { ipv4: null, ipv6: null };
+    for (const t of targets) grade[t.family] = capped(t.grade, critical);
+    const first = targets.map((t) => t.firstFailure).find((f): f is CheckId => f !== null);
+    const top = (first && ranked.find((c) => c.id === first && c.status === 'fail')) || ranked[0];
+    const distinct = new Set(ranked.map((c) => fixNumber(problems, c) ?? c.id));
+    return {
+      uri,
+      grade,
+      problem: top
+        ? { id: top.id, status: top.status, critical: top.status === 'fail' && top.severity === 'critical', fix: fixNumber(problems, top), more: Math.max(0, distinct.size - 1) }
+        : null,
+    };
+  });
+}
+
+// ---- details: per server, per family ----------------------------------------
+
+export interface CheckGroup {
+  /** What the checks are about: "IPv4 198.51.100.7:3478", "IPv6 relay", "Every address". */
+  heading: string;
+  /** The address this group's checks reached (connection groups only). */
+  target: ReportUri | null;
+  checks: ReportCheck[];
+}
+
+/** A titled block of Markdown (a details section, one thread reply). */
+export interface MarkdownSection {
+  /** Plain text title (renderers escape it). */
+  title: string;
+  body: string;
+}
+
+export interface ServerSection {
   uri: string;
   targets: ReportUri[];
-  /** URI-scoped checks (family null), then one group per family. */
-  uriChecks: ReportCheck[];
-  families: { family: Family; checks: ReportCheck[] }[];
+  groups: CheckGroup[];
 }
 
-/** Checks grouped by URI (in the order the report lists URIs, then any URI only findings name). */
-export function uriSections(report: Report): UriSection[] {
+function serverOrder(report: Report): string[] {
   const order: string[] = [];
   for (const u of report.uris) if (!order.includes(u.uri)) order.push(u.uri);
   for (const c of report.checks) if (c.uri !== null && !order.includes(c.uri)) order.push(c.uri);
-  return order.map((uri) => {
-    const checks = report.checks.filter((c) => c.uri === uri);
-    const families = (['ipv4', 'ipv6'] as Family[])
-      .map((family) => ({ family, checks: checks.filter((c) => c.family === family) }))
-      .filter((g) => g.checks.length > 0);
-    return { uri, targets: report.uris.filter((u) => u.uri === uri), uriChecks: checks.filter((c) => c.family === null), families };
+  return order;
+}
+
+const GROUP_ORDER = ['server', 'conn:ipv4', 'relay:ipv6', 'conn:ipv6', 'relay:ipv4'];
+
+/** Checks grouped by server (URI), then by what they are about: the whole server, each connection family, each other relay family. */
+export function serverSections(report: Report): ServerSection[] {
+  return serverOrder(report).map((uri) => {
+    const targets = report.uris.filter((u) => u.uri === uri);
+    const groups = new Map<string, CheckGroup>();
+    for (const c of report.checks.filter((x) => x.uri === uri)) {
+      const relay = relayFamilyOf(c);
+      let key: string;
+      let heading: string;
+      let target: ReportUri | null = null;
+      if (relay && relay !== c.family) {
+        key = `relay:${relay}`;
+        heading = `${FAMILY_LABEL[relay]} relay${c.family ? ` (allocated over ${FAMILY_LABEL[c.family]})` : ''}`;
+      } else if (c.family) {
+        key = `conn:${c.family}`;
+        target = targets.find((t) => t.family === c.family) ?? null;
+        heading = `${FAMILY_LABEL[c.family]}${target?.address ? ` ${target.address}` : ''}`;
+      } else {
+        key = 'server';
+        heading = 'Every address';
+      }
+      const g = groups.get(key) ?? { heading, target, checks: [] };
+      g.checks.push(c);
+      groups.set(key, g);
+    }
+    const sorted = [...groups].sort((a, b) => GROUP_ORDER.indexOf(a[0]) - GROUP_ORDER.indexOf(b[0])).map(([, g]) => g);
+    return { uri, targets, groups: sorted };
   });
 }
 
@@ -84,15 +253,15 @@ export function runChecks(report: Report): ReportCheck[] {
   return report.checks.filter((c) => c.uri === null);
 }
 
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
 export function sourceLabel(report: Report): string {
   return report.source.homeserver ?? `${report.source.kind} credentials`;
 }
 
+/** "dns 0 ms, connect 52 ms, allocate 1.1 ms" (rounded). */
 export function timingsLabel(t: ReportUri['timingsMs']): string {
-  const parts = (['dns', 'connect', 'tls', 'allocate', 'data'] as const).filter((k) => typeof t[k] === 'number').map((k) => `${k} ${t[k]} ms`);
-  return parts.join(', ');
+  return (['dns', 'connect', 'tls', 'allocate', 'data'] as const)
+    .map((k) => [k, formatMs(t[k])] as const)
+    .filter((x): x is readonly [typeof x[0], string] => x[1] !== null)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 }

@@ -1,23 +1,30 @@
-// The engine's front door: credentials -> plan -> probes -> findings -> score -> report.
+// The engine's front door: credentials -> plan -> checks -> findings -> score -> report.
 // The CLI and the bot both call runCheck; nothing here knows about Matrix.
+// runTurnChecks is the middle on its own: the TURN checks for one credential
+// set (RTC-6 hands it LiveKit's TURN servers, XMPP a XEP-0215 answer), with an
+// extra scope tag on every finding.
+import type { CheckId } from './checks';
 import { normaliseHomeserverInput } from './credentials/homeserver';
 import { resolveCredentials, SourceRefusedError } from './credentials/resolve';
+import type { TurnCredentials } from './credentials/types';
 import { checkTarget, parseCidr } from './guard';
 import type { CheckOptions } from './options';
 import { planTargets } from './plan';
-import { lintUris } from './probes/adv';
-import { RunContext, type TargetState } from './probes/context';
+import { lintUris } from './probes/advertised-uris';
+import type { AnyCheckDef } from './probes/check';
+import { RunContext, RunUnit, TargetState, UriUnit, type SourceOutcome } from './probes/context';
 import { resolveUri } from './probes/dns';
-import { judgeRestExpiry } from './probes/hs';
-import { RUN_CHECKS } from './probes/run-level';
-import { probeTarget } from './probes/target';
+import { selectChecks } from './probes/registry';
+import { runChecks } from './probes/runner';
+import { Secret } from './secret';
+import { causesFor, hintFor } from './hints';
 import { buildReport, type Report } from './report';
 import { RtcContext } from './rtc/context';
 import { homeserverPhase, runTransports, type RtcResult, type RtcSession } from './rtc/index';
-import type { Family, Finding, QualityResult } from './types';
+import type { Family, Finding, QualityResult, TargetResult } from './types';
 import { TOOL_VERSION } from './version';
 
-/** Progress callback: probes report as they finish (the bot may show it; the CLI ignores it). */
+/** Progress callback: phases as they start (the bot may show it; the CLI ignores it). */
 export type ProgressListener = (event: { phase: string; detail?: string }) => void;
 
 export class RunRefusedError extends Error {
@@ -26,6 +33,78 @@ export class RunRefusedError extends Error {
     super(message);
     this.name = 'RunRefusedError';
   }
+}
+
+export interface TurnRunInput {
+  options: CheckOptions;
+  creds: TurnCredentials;
+  /** What the credential source returned (HS-1/HS-2 judge it). */
+  source?: SourceOutcome;
+  /** Extra fields on every finding of this run, e.g. { scope: 'rtc', rtc: '<livekit_service_url>' } (RTC-6). */
+  tag?: Record<string, string>;
+  /** Checks to run (default: the registry, filtered by options.only). */
+  defs?: readonly AnyCheckDef[];
+  onProgress?: ProgressListener;
+}
+
+export interface TurnRun {
+  findings: Finding[];
+  targets: TargetResult[];
+  quality: QualityResult[];
+}
+
+function familiesOf(options: CheckOptions): Family[] {
+  return options.family === 'both' ? ['ipv4', 'ipv6'] : [options.family];
+}
+
+/**
+ * The TURN checks (every scope: run, URI, URI x family) for one credential
+ * set. Throws RunRefusedError when a target is refused by the guard.
+ */
+export async function runTurnChecks(input: TurnRunInput): Promise<TurnRun> {
+  const { options, creds } = input;
+  const onProgress = input.onProgress ?? (() => undefined);
+  const families = familiesOf(options);
+  const guard = { allowPrivate: options.allowPrivate, assumePublic: options.assumePublic };
+  const defs = input.defs ?? selectChecks(options.only);
+  const lint = lintUris(creds.uris);
+  onProgress({ phase: 'dns', detail: `${lint.uris.length} URI(s)` });
+  const resolved = await Promise.all(lint.uris.map((u) => resolveUri(u, families, options.lookup)));
+  const targets = planTargets(resolved, families);
+  const refused = targets.map((t) => ({ t, v: checkTarget(t.address, guard) })).filter((x) => !x.v.allowed);
+  if (refused.length > 0) {
+    throw new RunRefusedError(
+      refused
+        .map((x) => `${x.t.uri.raw}: ${x.v.allowed ? '' : x.v.reason}`)
+        .slice(0, 5)
+        .join('; '),
+    );
+  }
+  const ctx = new RunContext(options, creds);
+  ctx.selected = new Set<CheckId>(defs.map((d) => d.id));
+  const states = targets.map((t) => new TargetState(ctx, t));
+  const uris = resolved.map((r) => new UriUnit(ctx, r.uri, r, states.filter((s) => s.target.uri === r.uri)));
+  const run = new RunUnit(ctx, input.source ?? {}, lint, uris, states);
+  ctx.runUnit = run;
+  onProgress({ phase: 'probes', detail: `${targets.length} target(s)` });
+  await runChecks(defs, { run: [run], 'uri-family': states, uri: uris });
+  for (const r of resolved) for (const s of states) if (s.target.uri === r.uri) s.result.timingsMs.dns = r.dnsMs;
+  const findings = [...run.findings, ...uris.flatMap((u) => u.findings), ...states.flatMap((s) => s.findings)];
+  return {
+    findings: input.tag ? findings.map((f) => ({ ...f, tag: { ...input.tag } })) : findings,
+    targets: states.map((s) => s.result),
+    quality: states.flatMap((s) => (s.quality ? [s.quality] : [])),
+  };
+}
+
+/** The run-scoped checks that judge the source alone, when it gave no credentials (HS-1 says why). */
+async function sourceOnlyChecks(options: CheckOptions, source: SourceOutcome, kind: TurnCredentials['source']): Promise<Finding[]> {
+  const defs = selectChecks(options.only).filter((d) => d.scope === 'run' && (d.needs ?? []).every((n) => selectChecks([n])[0]?.scope === 'run'));
+  const none: TurnCredentials = { uris: [], username: '', password: new Secret(''), ttl: null, source: kind };
+  const ctx = new RunContext(options, none);
+  const run = new RunUnit(ctx, source, { uris: [], findings: [] }, [], []);
+  await runChecks(defs, { run: [run] });
+  return run.findings;
 }
 
 export async function runCheck(options: CheckOptions, onProgress: ProgressListener = () => undefined): Promise<Report> {
@@ -39,14 +118,13 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
     }
   }
   const guard = { allowPrivate: options.allowPrivate, assumePublic: options.assumePublic };
-  const families: Family[] = options.family === 'both' ? ['ipv4', 'ipv6'] : [options.family];
 
   onProgress({ phase: 'credentials' });
-  // MatrixRTC (rtc/): discovery inside the homeserver session, the rest beside the TURN probes.
+  // MatrixRTC (rtc/): discovery and an OpenID token inside the homeserver session, the rest beside the TURN checks.
   const rtcCtx = options.credentials.kind === 'homeserver' && !options.rtc?.off ? new RtcContext(guard, options.timeoutMs, options.rtc ?? {}, options.ca, options.credentials.trusted) : null;
   let rtcSession: RtcSession | null = null;
   const onSession = rtcCtx
-    ? async (s: { baseUrl: string; accessToken: import('./secret').Secret }) => {
+    ? async (s: { baseUrl: string; accessToken: Secret }) => {
         rtcSession = await homeserverPhase(rtcCtx, s.baseUrl, s.accessToken, wellKnownBase(options)).catch(() => null);
       }
     : undefined;
@@ -57,62 +135,56 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
     if (e instanceof SourceRefusedError) throw new RunRefusedError(e.message);
     throw e;
   }
-  const findings: Finding[] = [...source.findings];
   const session = rtcSession as RtcSession | null;
+  if (rtcCtx) rtcCtx.turnChecks = (servers, serviceUrl) => turnChecksOnLiveKit(options, servers, serviceUrl);
   const rtcRun: Promise<RtcResult | null> =
-    rtcCtx && session && (session.serviceUrls.length > 0 || options.rtc?.force) ? runTransports(rtcCtx, session) : Promise.resolve(session ? { findings: session.findings, transports: [] } : null);
+    rtcCtx && session && (session.serviceUrls.length > 0 || options.rtc?.force) ? runTransports(rtcCtx, session, options) : Promise.resolve(session ? { findings: session.findings, transports: [] } : null);
   const rtcOnly = Boolean(options.rtc?.only);
-  let rtc: RtcResult | null = null;
-  const finish = (states: TargetState[], quality: QualityResult[] = []): Report =>
+  const outcome: SourceOutcome = source.homeserver ? { homeserver: source.homeserver } : {};
+  const finish = (r: TurnRun, rtc: RtcResult | null): Report =>
     buildReport({
-      rtc: rtc?.transports,
       startedAt,
       durationMs: performance.now() - t0,
       source: source.credentials?.source ?? sourceOf(options),
-      targets: states.map((s) => s.result),
-      findings: [...(rtcOnly ? [] : findings), ...states.flatMap((s) => s.findings), ...(rtc?.findings ?? [])],
-      quality,
+      targets: r.targets,
+      findings: [...(rtcOnly ? [] : source.findings), ...r.findings, ...(rtc?.findings ?? [])],
+      quality: r.quality,
       toolVersion: TOOL_VERSION,
-      families,
+      families: familiesOf(options),
+      rtc: rtc?.transports,
     });
+  const none: TurnRun = { findings: [], targets: [], quality: [] };
+  if (rtcOnly) return finish(none, await rtcRun);
   const creds = source.credentials;
-  if (!creds || rtcOnly) {
-    rtc = await rtcRun;
-    return finish([]);
-  }
+  if (!creds) return finish({ ...none, findings: await sourceOnlyChecks(options, outcome, sourceOf(options)) }, await rtcRun);
   if (creds.uris.length === 0) throw new RunRefusedError('no URI to test');
-  findings.push(judgeRestExpiry(creds));
-
-  const lint = lintUris(creds.uris);
-  findings.push(...lint.findings);
-  onProgress({ phase: 'dns', detail: `${lint.uris.length} URI(s)` });
-  const resolved = await Promise.all(lint.uris.map((u) => resolveUri(u, families, options.lookup)));
-  for (const r of resolved) if (r.finding) findings.push(r.finding);
-  const targets = planTargets(resolved, families);
-  const refused = targets.map((t) => ({ t, v: checkTarget(t.address, guard) })).filter((x) => !x.v.allowed);
-  if (refused.length > 0) {
-    throw new RunRefusedError(
-      refused
-        .map((x) => `${x.t.uri.raw}: ${x.v.allowed ? '' : x.v.reason}`)
-        .slice(0, 5)
-        .join('; '),
-    );
-  }
-
-  const ctx = new RunContext(options, creds);
-  onProgress({ phase: 'probes', detail: `${targets.length} target(s)` });
-  const states = await Promise.all(
-    targets.map(async (t) => {
-      const s = await probeTarget(ctx, t);
-      onProgress({ phase: 'target-done', detail: `${t.uri.raw} ${t.family}` });
-      return s;
-    }),
-  );
-  for (const c of RUN_CHECKS) findings.push(...(await c(ctx, states, resolved)));
-  rtc = await rtcRun;
-  for (const r of resolved) for (const s of states) if (s.target.uri === r.uri) s.result.timingsMs.dns = r.dnsMs;
+  const [r, rtc] = await Promise.all([runTurnChecks({ options, creds, source: outcome, onProgress }), rtcRun]);
   onProgress({ phase: 'done' });
-  return finish(states, states.flatMap((s) => (s.quality ? [s.quality] : [])));
+  return finish(r, rtc);
+}
+
+/** RTC-6: the TURN checks on the TURN servers LiveKit's join response hands out, every finding tagged with the transport. */
+async function turnChecksOnLiveKit(options: CheckOptions, servers: { urls: string[]; username: string; credential: string }[], serviceUrl: string): Promise<{ findings: Finding[]; targets: TargetResult[] }> {
+  const out: { findings: Finding[]; targets: TargetResult[] } = { findings: [], targets: [] };
+  // LiveKit's credentials are per participant; servers with other credentials are separate runs.
+  for (const s of servers.slice(0, 2)) {
+    const creds: TurnCredentials = { uris: s.urls, username: s.username, password: new Secret(s.credential), ttl: null, source: { kind: 'explicit' } };
+    const turnOnly = options.only?.filter((id) => !id.startsWith('RTC-'));
+    try {
+      const r = await runTurnChecks({ options: { ...options, only: turnOnly && turnOnly.length > 0 ? turnOnly : undefined, quality: 'off', e2e: false }, creds, tag: { scope: 'rtc', rtc: serviceUrl } });
+      out.findings.push(...r.findings.filter((f) => f.id !== 'AUTH-3').map((f) => livekitTurnFinding(f, serviceUrl)));
+      out.targets.push(...r.targets);
+    } catch (e) {
+      if (!(e instanceof RunRefusedError)) throw e;
+    }
+  }
+  return out;
+}
+
+/** A TURN finding about LiveKit's TURN: the rtc scope, and LiveKit's settings in the hint where the table has them. */
+function livekitTurnFinding(f: Finding, serviceUrl: string): Finding {
+  const own = (f.status === 'fail' || f.status === 'warn') && causesFor(f.id).includes('livekit-turn');
+  return { ...f, scope: 'rtc', rtc: serviceUrl, ...(own ? { hint: hintFor(f.id, 'livekit-turn', f.evidence) } : {}) };
 }
 
 /** Where clients read .well-known: the origin of what the user typed (a server name means https://name). */

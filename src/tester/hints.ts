@@ -82,6 +82,7 @@ export const HINTS: readonly HintRow[] = [
   { id: 'STUN-1', cause: 'mapped-mismatch', hint: 'The mapped address is not the tester\'s public address: a NAT or proxy between rewrites packets; run coturn on a public address or set `external-ip`.' },
   { id: 'STUN-1', cause: 'no-mapped-address', hint: 'The Binding answer carries no XOR-MAPPED-ADDRESS: the server is not a standard STUN server or is misconfigured; check it is coturn answering on {port}.' },
   { id: 'STUN-1', cause: 'not-stun', hint: 'Something other than STUN answers on {address}:{port} (another service owns the port): move it away or point the URI at coturn\'s `listening-port`.' },
+  { id: 'STUN-1', cause: 'binding-ignored', hint: 'The port answers TURN but ignores STUN Binding on {address}:{port}: check coturn does not run with `no-stun`, and that no firewall rule filters Binding requests (browsers need STUN for their own address).' },
   { id: 'STUN-1', cause: 'error', hint: 'The server answers STUN Binding with an error: check coturn logs, and that `secure-stun` and `stun-only`/`no-stun` are not set.' },
   // STUN-2
   { id: 'STUN-2', cause: 'default', hint: 'Reduce the reflection surface: set coturn `no-rfc5780` and `no-stun-backward-compatibility`.' },

@@ -6,44 +6,67 @@ import type { Family, Target } from './types';
 export const MAX_CONCURRENT_ALLOCATIONS = 3;
 
 /** Releases every permit still held; keep(n) gives back all but n. Idempotent. */
-export type Release = (() => void) & { keep(n: number): void };
+export type Release = (() => void) & { keep(n: number): void; readonly held: number };
 
-/** Counting semaphore; acquire(n) takes n permits at once (DATA-2 holds two allocations). */
-export class Semaphore {
+/**
+ * The run's allocation budget: a counting semaphore whose size can shrink
+ * when a server shows it allows fewer allocations at once than we hold
+ * (user-quota): the run then continues with fewer at once instead of
+ * blaming the server for our own load. acquire(n) takes n permits at once
+ * (DATA-2 holds two allocations); 'all' takes every permit (a quota test
+ * must be the only thing of ours allocating).
+ */
+export class AllocationBudget {
+  #size: number;
   #free: number;
-  readonly #waiters: { n: number; go: () => void }[] = [];
-  constructor(readonly size: number) {
-    this.#free = size;
+  readonly #waiters: { n: number | 'all'; go: (granted: number) => void }[] = [];
+  constructor(size: number) {
+    this.#size = Math.max(1, Math.floor(size));
+    this.#free = this.#size;
   }
-  async acquire(n = 1): Promise<Release> {
-    const need = Math.min(n, this.size);
-    if (this.#free >= need && this.#waiters.length === 0) {
-      this.#free -= need;
+  get size(): number {
+    return this.#size;
+  }
+  /** Permits held by someone right now. */
+  get inUse(): number {
+    return this.#size - this.#free;
+  }
+  /** Fewer allocations at once from now on (never below 1). */
+  shrinkTo(n: number): void {
+    const to = Math.max(1, Math.min(this.#size, Math.floor(n)));
+    this.#free -= this.#size - to;
+    this.#size = to;
+    this.#pump(); // an 'all' waiter may fit the smaller size now
+  }
+  #need(n: number | 'all'): number {
+    return n === 'all' ? this.#size : Math.max(0, Math.min(n, this.#size));
+  }
+  async acquire(n: number | 'all' = 1): Promise<Release> {
+    let held: number;
+    if (this.#waiters.length > 0 || this.#free < this.#need(n)) {
+      held = await new Promise<number>((go) => this.#waiters.push({ n, go }));
     } else {
-      await new Promise<void>((go) => this.#waiters.push({ n: need, go }));
+      held = this.#need(n);
+      this.#free -= held;
     }
-    let held = need;
-    const release = (() => {
-      if (held === 0) return;
-      this.#free += held;
-      held = 0;
-      this.#pump();
-    }) as Release;
-    // Give back all but `keep` permits (e.g. after DATA-2 closed its second allocation).
-    release.keep = (keep: number) => {
-      const back = held - Math.max(0, Math.min(held, keep));
+    const give = (back: number) => {
       if (back <= 0) return;
       held -= back;
       this.#free += back;
       this.#pump();
     };
+    const release = (() => give(held)) as Release;
+    // Give back all but `keep` permits (e.g. after DATA-2 closed its second allocation).
+    release.keep = (keep: number) => give(held - Math.max(0, Math.min(held, keep)));
+    Object.defineProperty(release, 'held', { get: () => held });
     return release;
   }
   #pump(): void {
-    while (this.#waiters.length > 0 && this.#free >= this.#waiters[0].n) {
+    while (this.#waiters.length > 0 && this.#free >= this.#need(this.#waiters[0]!.n)) {
       const w = this.#waiters.shift()!;
-      this.#free -= w.n;
-      w.go();
+      const granted = this.#need(w.n);
+      this.#free -= granted;
+      w.go(granted);
     }
   }
 }

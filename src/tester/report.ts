@@ -3,6 +3,7 @@
 // version 1)"). Built from measured target results and findings; everything
 // free-form passes through `redact` so no password, secret or token survives.
 import { CHECK_IDS, type CheckId } from './checks';
+import type { BrowserResults } from './report-browser';
 import type { RtcTransportReport } from './rtc/index';
 import { rtcGrade, rtcWhyNotHigher, score, type GradeSummary, type SecuritySummary, type UriGrade } from './score';
 import { Secret } from './secret';
@@ -29,6 +30,8 @@ export type ReportCheck = Finding;
 /** Quality results go into the report as measured (QualityResult in types.ts). */
 export type ReportQuality = QualityResult;
 
+export type { BrowserResults, BrowserUriResult, BrowserUriPosted, BrowserDataChannel, BrowserIceError, CandidateCounts, PairEnd, PeerSide } from './report-browser';
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   tool: { name: typeof TOOL_NAME; version: string };
@@ -40,6 +43,8 @@ export interface Report {
   uris: ReportUri[];
   checks: ReportCheck[];
   quality: ReportQuality[];
+  /** What the browser helper measured from the user's network (optional, beside schema 1). */
+  browser?: BrowserResults;
   /** MatrixRTC transports tested (schema 1, optional): absent when the run had no RTC part. */
   rtc?: ReportRtc[];
 }
@@ -159,6 +164,7 @@ function toCheck(f: Finding): ReportCheck {
     ...(f.scope ? { scope: f.scope } : {}),
     ...(f.rtc ? { rtc: redactText(f.rtc) } : {}),
     ...(f.path ? { path: f.path } : {}),
+    ...(f.tag ? { tag: Object.fromEntries(Object.entries(f.tag).map(([k, v]) => [k, scrubString(String(v))])) } : {}),
   };
 }
 

@@ -14,7 +14,7 @@
 //   whyNotHigher says plainly that nothing was published/tested for it, so the
 //   admin sees why instead of a bare Fail.
 // - Overall is the IPv4 grade (IPv6's when the run tested IPv6 only), capped at Poor by a critical security finding.
-import type { CheckId } from './checks';
+import { SECURITY_CHECKS, type CheckId } from './checks';
 import type { Family, Finding, Grade, TargetResult } from './types';
 
 export type UriGrade = Extract<Grade, 'Excellent' | 'Poor' | 'Fail'>;
@@ -50,8 +50,6 @@ export interface ScoreResult {
 
 export const GRADE_RANK: Record<Grade, number> = { Excellent: 4, Great: 3, Good: 2, Poor: 1, Fail: 0 };
 
-/** Checks that judge safety rather than function; they feed the security verdict. */
-export const SECURITY_CHECKS: readonly CheckId[] = ['AUTH-1', 'ACL-1', 'ACL-2', 'ACL-3', 'ACL-4', 'TCPR-1', 'SEC-1', 'STUN-2'];
 
 type Applies = 'all' | 'tls' | 'stun' | 'stream' | 'turn';
 

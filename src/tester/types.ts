@@ -44,6 +44,8 @@ export interface Finding {
   rtc?: string;
   /** RTC-7: the ICE path the finding is about. */
   path?: RtcPath;
+  /** Extra scope of a finding from a nested TURN run, e.g. { scope: 'rtc', rtc: '<livekit_service_url>' } (RTC-6). */
+  tag?: Record<string, string>;
 }
 
 export type RtcPath = 'udp' | 'tcp' | 'relay';

@@ -1,68 +1,13 @@
-// What the helper page measured from the user's own network, and how it joins
-// the report: an optional `browser` section next to the schema-1 fields (older
+// What the helper page posts, parsed into the report model's `browser` section
+// (types in tester/report-browser.ts, beside the schema-1 fields; older
 // readers ignore it). The page is untrusted: everything it posts is parsed
 // here into bounded, cleaned values; URIs it did not get from us are dropped.
-import type { Report } from '../tester/report';
+import type { BrowserDataChannel, BrowserIceError, BrowserResults, BrowserUriResult, PairEnd, PeerSide, Report } from '../tester/report';
 
-export interface CandidateCounts {
-  host: number;
-  srflx: number;
-  relay: number;
-}
+export type { BrowserDataChannel, BrowserIceError, BrowserResults, BrowserUriResult, CandidateCounts, PairEnd, PeerSide } from '../tester/report';
 
-export interface BrowserIceError {
-  /** icecandidateerror errorCode (STUN/TURN code, or 701 for "no answer"). */
-  code: number;
-  url: string;
-  text: string;
-  policy: 'all' | 'relay';
-}
-
-export interface PairEnd {
-  type: string;
-  protocol: string;
-  /** Only for relay candidates: the TURN transport (udp, tcp, tls). */
-  relayProtocol: string | null;
-}
-
-export interface BrowserDataChannel {
-  ok: boolean;
-  /** Median greeting round trip through both relays. */
-  rttMs: number | null;
-  /** Offer -> channel open, as the page saw it. */
-  connectMs: number | null;
-  selectedPair: { local: PairEnd; remote: PairEnd } | null;
-  /** Why it did not open (page's words, cleaned). */
-  error: string | null;
-}
-
-/** What our answering peer saw for the same URI (measured here, not claimed by the page). */
-export interface PeerSide {
-  connected: boolean;
-  turnTransport: string | null;
-  connectMs: number | null;
-  endReason: string;
-}
-
-export interface BrowserUriResult {
-  uri: string;
-  /** Candidates gathered with iceTransportPolicy 'all'. */
-  candidates: CandidateCounts;
-  /** Relay candidates gathered with iceTransportPolicy 'relay' (null for stun: URIs). */
-  relayOnly: number | null;
-  errors: BrowserIceError[];
-  /** Relay-only data channel to the bot's answering peer (null for stun: URIs). */
-  dataChannel: BrowserDataChannel | null;
-  peer?: PeerSide;
-}
-
-export interface BrowserResults {
-  userAgent: string;
-  perUri: BrowserUriResult[];
-}
-
-/** The report the room and the results page get: schema 1 plus the optional browser section. */
-export type MergedReport = Report & { browser?: BrowserResults };
+/** The report with its browser section: the report model itself (Report.browser). */
+export type MergedReport = Report;
 
 export class BrowserResultsError extends Error {
   override name = 'BrowserResultsError';

@@ -110,19 +110,30 @@ describe('bot against a real Synapse', () => {
     await botNotice(alice, room, e, /^No runs yet/);
   });
 
-  test('!voiptest: ⏳ then one report, the result reaction, history, JSON file; cooldown', async () => {
+  test('!voiptest: ⏳ then the summary as a reply, details in a thread, the result reaction, history, JSON file; cooldown', async () => {
     const e = await send(alice, room, '!voiptest');
     const report = await botNotice(alice, room, e, /^VoIP check of/, 60_000);
     expect(report.content.msgtype).toBe('m.notice');
     expect(report.content.format).toBe('org.matrix.custom.html');
-    expect(report.content.formatted_body).toContain('<details>');
+    expect(report.content.formatted_body).not.toContain('<details>');
+    expect(report.content['m.relates_to']).toEqual({ 'm.in_reply_to': { event_id: e } });
+    // The details: thread replies under the summary, each a fallback reply to the previous one.
+    const thread = await waitFor('thread replies', async () => {
+      const all = await events(alice, room);
+      const parts = all.filter((x) => x.sender === botUser.userId && x.content['m.relates_to']?.rel_type === 'm.thread' && x.content['m.relates_to']?.event_id === report.event_id);
+      const n = /\((\d+)\/(\d+)\)/.exec(String(parts[0]?.content.body ?? ''));
+      return n && parts.length === Number(n[2]) ? parts : null;
+    }, 30_000);
+    expect(thread[0]!.content['m.relates_to']['m.in_reply_to']).toEqual({ event_id: report.event_id });
+    for (let i = 1; i < thread.length; i++) expect(thread[i]!.content['m.relates_to']['m.in_reply_to']).toEqual({ event_id: thread[i - 1]!.event_id });
+    expect(thread.map((x) => String(x.content.body)).join('\n')).toMatch(/Allocation with credentials \(AUTH-2\)/);
     expect(report.content.body).toMatch(/Full JSON report: !voiptest json 1/);
     expect(JSON.stringify(report.content)).not.toContain(botUser.accessToken.reveal());
     expect(JSON.stringify(report.content)).not.toContain(coturn!.secret!);
     // ⏳ was redacted and replaced by the result.
     const evs = await waitFor('result reaction', async () => {
       const all = await events(alice, room);
-      return all.some((x) => x.type === 'm.reaction' && x.sender === botUser.userId && ['✅', '⚠️', '❌'].includes(x.content['m.relates_to']?.key)) ? all : null;
+      return all.some((x) => x.type === 'm.reaction' && x.sender === botUser.userId && x.content['m.relates_to']?.event_id === e && x.content['m.relates_to']?.key !== '⏳') ? all : null;
     });
     const reactions = evs.filter((x) => x.type === 'm.reaction' && x.sender === botUser.userId);
     const hourglass = reactions.find((x) => x.unsigned?.redacted_because || Object.keys(x.content).length === 0);
@@ -145,11 +156,13 @@ describe('bot against a real Synapse', () => {
     expect(stored.checks.find((c) => c.id === 'HS-1')?.status).toBe('pass');
     const g = stored.grade.overall;
     const v = stored.security.verdict;
-    expect(live[0]).toBe(g === 'Fail' || v === 'unsafe' ? '❌' : g === 'Poor' || v === 'warn' ? '⚠️' : '✅');
+    expect(live[0]).toBe(v === 'unsafe' ? `⛔ done: ${g}, unsafe` : g === 'Fail' ? `🔴 done: ${g}` : g === 'Poor' || v === 'warn' ? `⚠️ done: ${g}` : `✅ done: ${g}`);
     expect(report.content.body).toContain(`Security: ${v}`);
 
     const h = await send(alice, room, '!voiptest history');
-    expect((await botNotice(alice, room, h, /^Last 1 run/)).content.body).toContain(`${stored.grade.overall} (IPv4`);
+    const hist = (await botNotice(alice, room, h, /^Last 1 run/)).content.body;
+    expect(hist).toContain(`${stored.grade.overall} (IPv4`);
+    expect(hist).toContain('started by: command');
 
     const again = await send(alice, room, '!voiptest');
     await botNotice(alice, room, again, /try again in \d+ s/);
@@ -160,11 +173,13 @@ describe('bot against a real Synapse', () => {
     const ev = (await api(bob, 'PUT', `/rooms/${encodeURIComponent(enc)}/send/m.room.encrypted/enc${Date.now()}`, {
       algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'AwgAEnAB', device_id: 'X', sender_key: 'k', session_id: 's',
     })).event_id as string;
-    await botNotice(bob, enc, ev, /cannot read encrypted messages.*invited you to an unencrypted room/);
+    const n = await botNotice(bob, enc, ev, /cannot read encrypted messages.*invited you to an unencrypted room, "VoIP test \(unencrypted\)"/);
     const sync = await waitFor('DM invite', async () => {
       const s = await api(bob, 'GET', '/sync?timeout=0');
       return Object.keys(s.rooms?.invite ?? {})[0];
     });
+    // The new room is a link (a pill) named as the notice names it.
+    expect(n.content.formatted_body).toContain(`<a href="https://matrix.to/#/${encodeURIComponent(sync)}?via=localhost">VoIP test (unencrypted)</a>`);
     await api(bob, 'POST', `/join/${encodeURIComponent(sync)}`, {});
     const enc2 = await api(bob, 'GET', `/rooms/${encodeURIComponent(sync)}/state/m.room.encryption/`).catch(() => null);
     expect(enc2).toBeNull();
@@ -178,7 +193,8 @@ describe('bot against a real Synapse', () => {
     e = await send(alice, room, '!voiptest schedule set "*/3 * * * * *" UTC');
     await botNotice(alice, room, e, /^Saved\. Scheduled report: "\*\/3 \* \* \* \* \*"/);
     const rep = await botNotice(alice, room, e, /^VoIP check of/, 60_000);
-    expect(rep.content.body).toBeTruthy();
+    // The same target ran before (the command's run): the second line says what changed, or that nothing did.
+    expect(String(rep.content.body).split('\n')[1]).toMatch(/^(Unchanged since run #\d+, \d\d:\d\d UTC\.|(⚠️ Regression|Changes) since run #\d+, \d\d:\d\d UTC:)$/);
     e = await send(alice, room, '!voiptest schedule set 08:00');
     await botNotice(alice, room, e, /"0 8 \* \* \*"/);
     e = await send(alice, room, '!voiptest status');

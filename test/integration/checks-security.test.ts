@@ -10,7 +10,7 @@ import { createLab, type NetLab } from '../../scripts/lab/netns';
 import type { CoturnLab, CoturnOptions } from '../../scripts/lab/coturn';
 import { runCheck } from '../../src/tester/engine';
 import { DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../../src/tester/options';
-import { ACL_PROBES } from '../../src/tester/probes/acl';
+import { ACL_PROBES } from '../../src/tester/probes/peer-acl';
 import type { Report, ReportCheck } from '../../src/tester/report';
 import { Secret } from '../../src/tester/secret';
 import { TurnClient } from '../../src/tester/turn';

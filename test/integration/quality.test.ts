@@ -7,7 +7,7 @@ import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
 import { createLab, type NetLab } from '../../scripts/lab/netns';
 import { runCheck } from '../../src/tester/engine';
 import { DEFAULT_CHECK_OPTIONS } from '../../src/tester/options';
-import { PeerSocket } from '../../src/tester/probes/data';
+import { PeerSocket } from '../../src/tester/probes/relayed-data';
 import type { PacingProfile } from '../../src/tester/quality/profile';
 import { runWindow, type WindowResult } from '../../src/tester/quality/session';
 import { Secret } from '../../src/tester/secret';

@@ -179,9 +179,22 @@ export interface RunOptions {
   onDone?: (o: Outcome) => void;
 }
 
+/** A scenario's server, running: its URIs, the TURN secret, the CA for turns:, the lab's DNS. */
+export interface Served {
+  host: LabHost;
+  uris: string[];
+  kinds: Map<string, UriKind>;
+  secret: string;
+  ca: string[] | undefined;
+  lookup: Lookup;
+  stop(): Promise<void>;
+}
+
 export interface ScenarioLab {
   lab: NetLab;
   run(s: Scenario): Promise<Outcome>;
+  /** Start the scenario's server and network and leave them up (until Served.stop). */
+  serve(s: Scenario): Promise<Served>;
   /** Start every scenario (at most `concurrency` at once); one promise per scenario name. run() never rejects. */
   start(opts?: RunOptions): Map<string, Promise<Outcome>>;
   runAll(opts?: RunOptions): Promise<Outcome[]>;
@@ -202,13 +215,12 @@ export async function openScenarioLab(scenarios: readonly Scenario[]): Promise<S
   });
   const baseDir = await mkdtemp(join(tmpdir(), 'mxv-scenarios-'));
 
-  const run = async (s: Scenario): Promise<Outcome> => {
+  /** The scenario's server and network, up until stop(): what run() tests, and what the demo serves to its bot. */
+  const serve = async (s: Scenario): Promise<Served> => {
     const hostName = hostOf.get(s.name);
     if (!hostName) throw new Error(`scenario ${s.name} is not in this lab`);
     const h = lab.host(hostName);
     const down = new Teardown();
-    const t0 = performance.now();
-    let setupMs = 0;
     try {
       let secret = randomBytes(18).toString('base64url');
       let ca: string[] | undefined;
@@ -265,9 +277,22 @@ export async function openScenarioLab(scenarios: readonly Scenario[]): Promise<S
       }
       for (const r of s.firewall ?? []) await lab.iptables(hostName, firewallArgs(r, relay), r.family ?? 'both');
       if (s.firewall?.length) down.push(() => lab.flush(hostName));
-      setupMs = performance.now() - t0;
-
       const { uris, kinds } = buildUris(s, h);
+      return { host: h, uris, kinds, secret, ca, lookup: labLookup(s, h), stop: () => down.run() };
+    } catch (e) {
+      await down.run();
+      throw e;
+    }
+  };
+
+  const run = async (s: Scenario): Promise<Outcome> => {
+    const t0 = performance.now();
+    let setupMs = 0;
+    let served: Served | undefined;
+    try {
+      served = await serve(s);
+      setupMs = performance.now() - t0;
+      const { uris, kinds, secret, ca } = served;
       const options: CheckOptions = {
         credentials: credentialsFor(s.credentials, uris, secret),
         family: s.family ?? 'both',
@@ -277,7 +302,7 @@ export async function openScenarioLab(scenarios: readonly Scenario[]): Promise<S
         quality: s.quality ?? 'off',
         timeoutMs: ENGINE_TIMEOUT_MS,
         e2e: s.e2e ?? false,
-        lookup: labLookup(s, h),
+        lookup: served.lookup,
         ...(s.expectedRealm ? { expectedRealm: s.expectedRealm } : {}),
       };
       const t1 = performance.now();
@@ -287,7 +312,7 @@ export async function openScenarioLab(scenarios: readonly Scenario[]): Promise<S
     } catch (e) {
       return { scenario: s, wallMs: 0, setupMs: setupMs || performance.now() - t0, error: (e as Error).message.slice(0, 2000) };
     } finally {
-      await down.run();
+      await served?.stop();
     }
   };
 
@@ -319,6 +344,7 @@ export async function openScenarioLab(scenarios: readonly Scenario[]): Promise<S
   return {
     lab,
     run,
+    serve,
     start,
     async runAll(opts = {}) {
       const started = start(opts);

@@ -1,4 +1,5 @@
 import { Limits } from '../../src/bot/limits';
+import { Throttle } from '../../src/bot/throttle';
 import { retryDelay, withRetry, SendFailedError } from '../../src/bot/send';
 import { createLogger } from '../../src/ops/log';
 import { scrubText as scrub } from '../../src/ops/redact';
@@ -7,7 +8,9 @@ import { linkMessage, linkSentNote } from '../../src/bot/link-message';
 import { sameListen, startEndpoints } from '../../src/bot/endpoints';
 import { VoiptestMetrics } from '../../src/ops/metrics';
 import { reportTargetKey } from '../../src/store';
-import { reportContent, resultEmoji, contentBytes } from '../../src/bot/message';
+import { asReply, contentBytes, inThread, reportContent, reportMessages, resultReaction, roomLink } from '../../src/bot/message';
+import { hostsLookup, sinceTime } from '../../src/bot/runs';
+import { sampleReport } from '../fixtures/report-sample';
 import { defaultConfig } from '../../src/config';
 import { Secret } from '../../src/tester/secret';
 import type { Report } from '../../src/tester/report';
@@ -144,27 +147,49 @@ describe('endpoints and targets', () => {
 
 describe('report message', () => {
   const report = { ...fakeReport({ fails: ['DATA-1'] }), schema: 1, tool: { name: 'mx-voiptest', version: '0' }, quality: [], uris: [] } as unknown as Report;
-  test('notice with HTML and a plain body; headline, mentions and footer', () => {
+  test('notice with HTML and a plain body; the changes under the verdict, mentions and footer', () => {
     const c = reportContent(report, { headline: ['⚠️ Regression'], mention: ['@admin:hs'], footer: ['Full JSON report: !voiptest json 1'] });
     expect(c.msgtype).toBe('m.notice');
     expect(c.format).toBe('org.matrix.custom.html');
-    expect(c.body).toMatch(/^@admin:hs\n⚠️ Regression/);
+    expect(c.body).toMatch(/^@admin:hs\n\nVoIP check of [^\n]+\n⚠️ Regression\n/);
     expect(c.body).toContain('Full JSON report: !voiptest json 1');
     expect(c.formatted_body).toContain('href="https://matrix.to/#/%40admin%3Ahs"');
+    expect(c.formatted_body).toMatch(/<\/h2>\n<p><strong>⚠️ Regression<\/strong><\/p>/);
     expect(c['m.mentions']).toEqual({ user_ids: ['@admin:hs'] });
+  });
+  test('the summary is a reply to the command; the details are a thread under it, each replying to the previous', () => {
+    const m = reportMessages(sampleReport(), { headline: ['Unchanged since run #1, 02:55 UTC.'] });
+    expect(m.summary.formatted_body).not.toContain('<details');
+    expect(m.summary.body.split('\n')[1]).toBe('Unchanged since run #1, 02:55 UTC.');
+    expect(m.thread.length).toBeGreaterThanOrEqual(4);
+    expect(asReply(m.summary, '$cmd')['m.relates_to']).toEqual({ 'm.in_reply_to': { event_id: '$cmd' } });
+    expect(inThread(m.thread[1]!, '$root', '$prev')['m.relates_to']).toEqual({ rel_type: 'm.thread', event_id: '$root', is_falling_back: true, 'm.in_reply_to': { event_id: '$prev' } });
+    for (const t of m.thread) expect(contentBytes(t)).toBeLessThan(60_000);
   });
   test('never exceeds the size limit', () => {
     const full = contentBytes(reportContent(report, {}));
     const limit = Math.floor(full * 0.6);
     const small = reportContent(report, {}, limit);
     expect(contentBytes(small)).toBeLessThanOrEqual(limit);
-    expect(small.body).toMatch(/too long for one Matrix message/);
+    expect(small.body).toMatch(/too long for Matrix/);
   });
-  test('result emoji', () => {
-    expect(resultEmoji(report)).toBe('✅');
-    expect(resultEmoji({ ...report, grade: { ...report.grade, overall: 'Poor' } })).toBe('⚠️');
-    expect(resultEmoji({ ...report, security: { verdict: 'unsafe', findings: [] } } as Report)).toBe('❌');
-    expect(resultEmoji(null)).toBe('❌');
+  test('result reaction: done and the grade; ❌ only when the run could not be done', () => {
+    expect(resultReaction(report)).toBe(`✅ done: ${report.grade.overall}`);
+    expect(resultReaction({ ...report, grade: { ...report.grade, overall: 'Poor' } })).toBe('⚠️ done: Poor');
+    expect(resultReaction({ ...report, grade: { ...report.grade, overall: 'Fail' } })).toBe('🔴 done: Fail');
+    expect(resultReaction({ ...report, grade: { ...report.grade, overall: 'Poor' }, security: { verdict: 'unsafe', findings: [] } } as Report)).toBe('⛔ done: Poor, unsafe');
+    expect(resultReaction(null)).toBe('❌');
+  });
+  test('engine.hosts (lab use): listed names answer from the list per family, without DNS', async () => {
+    const l = hostsLookup(['turn.lab.test=198.18.0.2', 'TURN.lab.test=2001:db8::2', 'v4only.lab.test=198.18.0.3']);
+    expect(await l('Turn.Lab.Test', 'A')).toEqual({ addrs: ['198.18.0.2'] });
+    expect(await l('turn.lab.test', 'AAAA')).toEqual({ addrs: ['2001:db8::2'] });
+    expect(await l('v4only.lab.test', 'AAAA')).toEqual({ addrs: [], code: 'ENODATA' });
+  });
+  test('"since" time: the clock on the same day, the date otherwise; room links are matrix.to pills', () => {
+    expect(sinceTime('2026-01-02T02:55:10Z', '2026-01-02T08:00:00Z')).toBe('02:55 UTC');
+    expect(sinceTime('2026-01-01T02:55:10Z', '2026-01-02T08:00:00Z')).toBe('2026-01-01 02:55 UTC');
+    expect(roomLink('!abc', 'VoIP test (unencrypted)', 'hs.example').html).toBe('<a href="https://matrix.to/#/!abc?via=hs.example">VoIP test (unencrypted)</a>');
   });
 });
 
@@ -211,5 +236,23 @@ describe('ops endpoints (real HTTP on loopback)', () => {
     } finally {
       await first.stop();
     }
+  });
+});
+
+describe('throttle', () => {
+  test('one pass per window per key, bounded in size', () => {
+    let now = 0;
+    const t = new Throttle(10_000, () => now, 3);
+    expect(t.take('a')).toBe(true);
+    expect(t.take('a')).toBe(false);
+    expect(t.waitS('a')).toBe(10);
+    expect(t.take('b')).toBe(true);
+    now = 9_999;
+    expect(t.waitS('a')).toBe(1);
+    now = 10_000;
+    expect(t.take('a')).toBe(true);
+    for (const k of ['c', 'd', 'e', 'f']) t.mark(k);
+    expect(t.size).toBe(3);
+    expect(new Throttle(0).take('x') && new Throttle(0).take('x')).toBe(true);
   });
 });

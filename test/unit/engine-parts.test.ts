@@ -3,10 +3,11 @@
 import { helpText, parseCheckArgs, UsageError } from '../../src/cli/args';
 import { classifyTurnServerAnswer } from '../../src/tester/credentials/homeserver';
 import { mintRestCredentials, parseRestUsername, restPassword } from '../../src/tester/credentials/rest';
-import { Semaphore } from '../../src/tester/plan';
-import { lintUris } from '../../src/tester/probes/adv';
+import { AllocationBudget } from '../../src/tester/plan';
+import { lintUris } from '../../src/tester/probes/advertised-uris';
 import { resolveUri } from '../../src/tester/probes/dns';
-import { judgeRestExpiry, judgeTtl, judgeTurnServerOutcome } from '../../src/tester/probes/hs';
+import { judgeTtl, judgeTurnServerOutcome } from '../../src/tester/probes/homeserver-turn';
+import { judgeRestExpiry } from '../../src/tester/probes/rest-expiry';
 import { Secret } from '../../src/tester/secret';
 import { parseIceUri } from '../../src/tester/uri';
 
@@ -50,9 +51,9 @@ describe('voiptest check arguments', () => {
   });
 });
 
-describe('Semaphore', () => {
+describe('AllocationBudget', () => {
   it('never hands out more permits than it has, and serves waiters in order', async () => {
-    const s = new Semaphore(3);
+    const s = new AllocationBudget(3);
     let held = 0;
     let peak = 0;
     const order: number[] = [];

@@ -1,8 +1,7 @@
 // ACL-1..5, ALLOC-4 and AUTH-5 judgements (pure logic).
-import { ACL_PROBES, judgeAcl, judgeControl, type PermissionOutcome } from '../../src/tester/probes/acl';
-import { TargetState } from '../../src/tester/probes/context';
-import { judgeQuota } from '../../src/tester/probes/quota';
-import { judgeRealms } from '../../src/tester/probes/realm';
+import { ACL_PROBES, judgeAcl, judgeControl, type PermissionOutcome } from '../../src/tester/probes/peer-acl';
+import { judgeQuota } from '../../src/tester/probes/allocation-quota';
+import { judgeRealms } from '../../src/tester/probes/realm-consistency';
 import { parseIceUri as parseUri } from '../../src/tester/uri';
 
 const scope = { uri: 'turn:192.0.2.1', family: 'ipv4' as const };
@@ -68,13 +67,15 @@ describe('ALLOC-4 judgement', () => {
     const w = judgeQuota({ granted: 1, quotaAt: 2, error: null }, s);
     expect(w).toMatchObject({ status: 'warn', cause: 'quota' });
     expect(w.summary).toContain('allocation 2 of 3');
+    expect(w.summary).toContain('allows one user 1 allocation(s) at once');
+    expect(w.evidence.allowed).toBe(1);
     expect(w.hint).toContain('user-quota');
     expect(judgeQuota({ granted: 2, quotaAt: null, error: 'no answer' }, s).status).toBe('skip');
   });
 });
 
 describe('AUTH-5 judgement', () => {
-  const state = (raw: string, family: 'ipv4' | 'ipv6', address: string) => new TargetState({ uri: parseUri(raw), family, address });
+  const state = (raw: string, family: 'ipv4' | 'ipv6', address: string) => ({ target: { uri: parseUri(raw), family, address }, scope: { uri: parseUri(raw).raw, family } });
   test('info without an expected realm; warn on mismatch; warn when one host disagrees with itself', () => {
     const a = state('turn:turn.example.org', 'ipv4', '192.0.2.1');
     const b = state('turn:turn.example.org', 'ipv6', '2001:db8::1');

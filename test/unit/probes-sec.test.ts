@@ -1,5 +1,5 @@
 // SEC-1: version parsing, the fixed-CVE table and the judgement.
-import { compareVersions, COTURN_CVES, judgeSoftware, knownVulnerabilities, parseCoturnVersion } from '../../src/tester/probes/sec';
+import { compareVersions, COTURN_CVES, judgeSoftware, knownVulnerabilities, parseCoturnVersion } from '../../src/tester/probes/server-version';
 import { hintFor } from '../../src/tester/hints';
 
 describe('SEC-1 version table', () => {

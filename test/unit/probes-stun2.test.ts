@@ -1,6 +1,6 @@
 // STUN-2: amplification judgement from sizes and attributes.
 import { ATTR } from '../../src/tester/stun';
-import { judgeAmplification } from '../../src/tester/probes/stun2';
+import { judgeAmplification } from '../../src/tester/probes/amplification';
 
 const scope = { uri: 'stun:192.0.2.1', family: 'ipv4' as const };
 const XOR = ATTR.XOR_MAPPED_ADDRESS;

@@ -28,25 +28,29 @@ describe('escaping helpers', () => {
 describe('markdown', () => {
   const md = renderMarkdown(sample);
   it('puts the summary first: grades, security, fixes, why not higher', () => {
-    const order = ['## VoIP check: Great', '**IPv4** Great', '**IPv6** Fail', 'Security', '### Fix first', '### Why not higher', '### Servers', '### Details'];
+    const order = ['## VoIP check: Great · security ⚠️ warn (ACL-3, SEC-1)', '**IPv4** Great', '**IPv6** Fail', '### Fix first', '### Why not higher', '### Servers', '### Details'];
     const idx = order.map((s) => md.indexOf(s));
     expect(idx.every((i) => i >= 0)).toBe(true);
     expect(idx).toEqual([...idx].sort((a, b) => a - b));
   });
   it('names the top causes with their hints', () => {
-    expect(md).toMatch(/1\. ❌ \*\*NET-1\*\*/);
+    expect(md).toMatch(/1\. ❌ \*\*Port reachability\*\* \(NET-1\) on turn:turn\.example\.org\?transport=udp \\\(IPv6\\\)/);
     expect(md).toContain('49152-65535/udp');
     expect(md).toContain('`external-ip`');
   });
-  it('has a per-URI table with one row per target', () => {
+  it('has a compact server table: one row per server, grades per family, the problem that matters most', () => {
     const servers = md.slice(md.indexOf('### Servers'), md.indexOf('### Details'));
     const rows = servers.split('\n').filter((l) => l.startsWith('| turn'));
-    expect(rows).toHaveLength(4);
-    for (const row of rows) expect(row.split(/(?<!\\)\|/).length).toBe(8);
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.split(/(?<!\\)\|/).length).toBe(6);
+    expect(rows[0]).toBe('| turn:turn.example.org?transport=udp | Poor | Fail | ❌ DATA-1 \\(fix 2\\) \\+4 more |');
+    expect(rows[1]).toContain('| Excellent | – | ✅ none |');
   });
   it('hostile server text cannot break the table or inject markup', () => {
     const h = renderMarkdown(hostile);
-    for (const line of h.split('\n').filter((l) => l.startsWith('| turn:evil'))) expect(line.split(/(?<!\\)\|/).length).toBe(8);
+    const evil = h.split('\n').filter((l) => l.startsWith('| turn:evil'));
+    expect(evil).toHaveLength(1);
+    for (const line of evil) expect(line.split(/(?<!\\)\|/).length).toBe(6);
     const html = new MarkdownIt({ html: true }).render(h);
     // Rendered even by a permissive Markdown renderer (raw HTML on), nothing becomes a tag or link.
     expect(html).not.toMatch(/<img|<b>|<a |href=/i);
@@ -57,7 +61,7 @@ describe('html', () => {
   it('is a document with folded details', () => {
     const h = renderHtml(sample);
     expect(h).toMatch(/^<!doctype html>/);
-    expect(h).toMatch(/<details><summary>turn:turn\.example\.org\?transport=udp \(IPv4 Poor, IPv6 Fail\)<\/summary>/);
+    expect(h).toMatch(/<details><summary>turn:turn\.example\.org\?transport=udp: IPv4 Poor, IPv6 Fail<\/summary>/);
     expect(h).toContain('<table>');
     expect(h.indexOf('Fix first')).toBeLessThan(h.indexOf('<details>'));
   });
@@ -104,7 +108,7 @@ describe('text', () => {
 describe('plain (Matrix body)', () => {
   const p = renderPlain(sample);
   it('reads like a message, not an HTML dump', () => {
-    expect(p.split('\n')[0]).toBe('VoIP check of https://matrix.example.org: Great (IPv4 Great, IPv6 Fail). Security: warn (ACL-3, SEC-1).');
+    expect(p.split('\n')[0]).toBe('VoIP check of https://matrix.example.org: Great (IPv4 Great; IPv6 Fail). Security: warn (ACL-3, SEC-1).');
     expect(p).toContain('What to do: ');
     expect(p).not.toMatch(/<[a-z]|\|---|\*\*/);
   });

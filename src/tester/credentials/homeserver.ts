@@ -1,6 +1,6 @@
 // Credentials from a homeserver: GET /_matrix/client/v3/voip/turnServer with an
 // access token (or a password login that is logged out afterwards), with
-// .well-known discovery of the client URL. HS-1/HS-2 are judged by probes/hs.ts
+// .well-known discovery of the client URL. HS-1/HS-2 are judged by probes/homeserver-turn.ts
 // from the outcome returned here; this module only fetches and classifies.
 import { Secret } from '../secret';
 import { fetchJson, HttpError, type AddressCheck } from './http';

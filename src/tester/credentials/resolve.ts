@@ -1,8 +1,8 @@
-// Turn a CredentialSpec into credentials plus the run findings the source
-// yields (HS-1, HS-2). Every connection to a homeserver passes the target
-// guard: the tool must not become an SSRF proxy.
+// Turn a CredentialSpec into credentials, plus what the source answered for
+// the checks that judge it (the /voip/turnServer outcome: HS-1, HS-2 in
+// probes/homeserver-turn.ts). Every connection to a homeserver passes the
+// target guard: the tool must not become an SSRF proxy.
 import { checkTarget, type GuardOptions } from '../guard';
-import { judgeTurnServerOutcome } from '../probes/hs';
 import type { Finding } from '../types';
 import { discoverClientUrl, fetchTurnServer, logout, normaliseHomeserverInput, passwordLogin, type TurnServerOutcome } from './homeserver';
 import { HttpError, type AddressCheck } from './http';
@@ -31,7 +31,10 @@ function addressCheck(guard: GuardOptions): AddressCheck {
 
 export interface ResolvedSource {
   credentials: TurnCredentials | null;
+  /** Findings a source judges itself (none today: the checks judge what it returned). */
   findings: Finding[];
+  /** The homeserver's /voip/turnServer answer, for HS-1 and HS-2. */
+  homeserver?: { outcome: TurnServerOutcome; baseUrl: string };
 }
 
 /** Called inside a homeserver source's Matrix session, before a password login is logged out (MatrixRTC needs the token). */
@@ -85,9 +88,9 @@ export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptio
       } finally {
         if (loggedIn && token) await logout(baseUrl, token, 5000, check);
       }
-      const findings = judgeTurnServerOutcome(outcome, baseUrl);
-      if (outcome.kind !== 'ok') return { credentials: null, findings };
-      return { credentials: { ...outcome.credentials, source: { kind: 'homeserver', homeserver: baseUrl }, sharedSecret: spec.sharedSecret }, findings };
+      const homeserver = { outcome, baseUrl };
+      if (outcome.kind !== 'ok') return { credentials: null, findings: [], homeserver };
+      return { credentials: { ...outcome.credentials, source: { kind: 'homeserver', homeserver: baseUrl }, sharedSecret: spec.sharedSecret }, findings: [], homeserver };
     }
   }
 }

@@ -1,9 +1,12 @@
-// DNS-1 (first half): resolve A and AAAA for a URI's host. Every address found
-// becomes a target in its family; "AAAA published but silent" is judged later,
-// once NET-1 has run on every address (see judgeSilentFamilies).
+// DNS-1: resolve A and AAAA for a URI's host (every address found becomes a
+// target in its family: the plan needs this before anything else), then judge
+// it per URI once NET-1 has run on every address: no address at all, or an A /
+// AAAA published but silent while the other family answers.
 import { promises as dnsp } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Family, Finding, IceUri } from '../types';
+import { defineCheck } from './check';
+import type { UriUnit } from './context';
 import { finding } from './finding';
 
 export interface Resolved {
@@ -100,3 +103,39 @@ export async function resolveUri(uri: IceUri, families: Family[], lookup: Lookup
     finding: finding('DNS-1', { status: 'pass', uri: uri.raw, summary: `${uri.host} resolves to ${addresses.map((x) => x.address).join(', ')}.`, evidence }),
   };
 }
+
+const answered = (s: UriUnit['states'][number]) => s.has('NET-1', 'pass');
+
+/** A family whose published addresses never answer while the other family's do. */
+function silentFamilies(u: UriUnit): Finding[] {
+  if (u.uri.ipLiteral !== 0) return [];
+  const out: Finding[] = [];
+  const by = (fam: Family) => u.states.filter((s) => s.target.family === fam);
+  for (const [fam, other, cause, rr] of [
+    ['ipv6', 'ipv4', 'aaaa-silent', 'AAAA'],
+    ['ipv4', 'ipv6', 'a-silent', 'A'],
+  ] as const) {
+    const silent = by(fam);
+    if (silent.length > 0 && !silent.some(answered) && by(other).some(answered)) {
+      out.push(
+        finding('DNS-1', {
+          status: 'warn',
+          severity: fam === 'ipv6' ? 'medium' : 'high',
+          cause,
+          uri: u.uri.raw,
+          family: fam,
+          summary: `${u.uri.host} publishes ${rr} ${silent.map((s) => s.target.address).join(', ')} but nothing answers there, while ${other === 'ipv4' ? 'IPv4' : 'IPv6'} works (clients may try the silent address first and stall).`,
+          evidence: { host: u.uri.host, silent: silent.map((s) => s.target.address) },
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+export const DNS_1 = defineCheck({
+  id: 'DNS-1',
+  scope: 'uri',
+  needs: ['NET-1'],
+  run: async (u) => [...(u.resolved.finding ? [u.resolved.finding] : []), ...silentFamilies(u)],
+});

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type { Secret } from '../secret';
 import type { Family, Finding, IceUri, Severity, Status } from '../types';
 import { hintFor } from '../hints';
+import { defineCheck } from './check';
 import { runNdcPair, ndcSupports } from './e2e/ndc-pair';
 import type { E2ECause, PairInput, PairOutcome } from './e2e/outcome';
 import { runWeriftPair, weriftSupports } from './e2e/werift-pair';
@@ -166,3 +167,29 @@ function finding(base: Base, status: Status, cause: E2ECause | undefined, summar
     hint: status === 'fail' || status === 'warn' ? hintFor('E2E-1', cause, evidence) : null,
   };
 }
+
+/** A refusal of the WebRTC stack's allocations that our own quota explains (see ALLOC-4), not the relay. */
+function refusedForQuota(f: Finding): boolean {
+  const code = (f.evidence.allocation as { errorCode?: number } | undefined)?.errorCode;
+  return f.status === 'fail' && (code === 486 || code === 508);
+}
+
+export const E2E_1 = defineCheck({
+  id: 'E2E-1',
+  scope: 'uri-family',
+  needs: ['DATA-1'],
+  // Two ICE agents, one allocation each.
+  allocations: 2,
+  causes: Object.keys(SEVERITY).filter((c) => SEVERITY[c as E2ECause] !== null),
+  applies: (s) => s.isTurn && s.ctx.options.e2e,
+  run: async (s) => {
+    const { ctx, target } = s;
+    const base = { ...s.scope };
+    if (ctx.allocations.size < 2) {
+      return { ...base, id: 'E2E-1', status: 'skip', severity: null, summary: 'Not run: the server allows this user only one allocation at a time (see ALLOC-4), and a WebRTC call through it needs two.', evidence: { reason: 'quota' }, hint: null };
+    }
+    const f = await runE2E({ uri: target.uri, family: target.family, address: target.address, username: ctx.creds.username, password: ctx.creds.password, ca: ctx.options.ca, timeoutMs: ctx.deadline.cap(8000) });
+    if (refusedForQuota(f)) return { ...f, status: 'skip', severity: null, cause: undefined, hint: null, summary: `Not judged: the server refused the WebRTC allocations for this user's quota or relay ports (see ALLOC-4).`, evidence: { ...f.evidence, reason: 'quota' } };
+    return f;
+  },
+});

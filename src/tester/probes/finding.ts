@@ -33,3 +33,13 @@ export function finding(id: CheckId, f: FindingInput): Finding {
 export function skipped(id: CheckId, reason: string, scope: { uri?: string | null; family?: Family | null } = {}): Finding {
   return finding(id, { status: 'skip', summary: reason, uri: scope.uri, family: scope.family, evidence: { reason } });
 }
+
+/** An address with its port, IPv6 in brackets (evidence and summaries). */
+export function fmt(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Milliseconds to one decimal (evidence). */
+export function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -14,7 +14,8 @@ export interface Verdict {
   summary: string;
 }
 
-const CAUSE: Record<Metric, string> = { delay: 'high-rtt', jitter: 'jitter', loss: 'loss' };
+/** The hint cause of each metric (hints.ts QUAL-1 rows). */
+export const CAUSE: Record<Metric, string> = { delay: 'high-rtt', jitter: 'jitter', loss: 'loss' };
 /** Which bad metric names the cause when several are bad (loss hurts calls most). */
 const PRIORITY: Metric[] = ['loss', 'delay', 'jitter'];
 

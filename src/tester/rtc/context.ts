@@ -6,7 +6,7 @@ import type { CheckId } from '../checks';
 import { Deadline } from '../plan';
 import { finding, type FindingInput } from '../probes/finding';
 import type { Secret } from '../secret';
-import type { Finding, RtcPath } from '../types';
+import type { Finding, RtcPath, TargetResult } from '../types';
 
 /** The RTC part of the engine options (CLI --rtc, --livekit-service-url; the bot sets none and gets discovery). */
 export interface RtcOptions {
@@ -31,7 +31,22 @@ export interface OpenIdToken {
   expiresIn: number;
 }
 
+/** One at a time (media checks: at most two participants of ours at once, whatever the number of transports). */
+export class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(fn, fn);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** The TURN checks of the engine on LiveKit's TURN servers (injected by the engine: rtc/ does not import it). */
+export type TurnChecksOn = (servers: { urls: string[]; username: string; credential: string }[], serviceUrl: string) => Promise<{ findings: Finding[]; targets: TargetResult[] }>;
+
 export class RtcContext {
+  readonly media = new Mutex();
+  turnChecks?: TurnChecksOn;
   readonly deadline: Deadline;
   readonly checkAddress: AddressCheck;
   /** For the homeserver itself: none when its URL comes from the operator's config (trusted), as for TURN. */

@@ -60,6 +60,8 @@ export interface AllocateOptions {
   reservationToken?: Buffer;
   /** Default: true when the client has credentials. False sends only the unauthenticated request (AUTH-1). */
   withCredentials?: boolean;
+  /** Per-request deadline (default: the client's). */
+  timeoutMs?: number;
 }
 
 export interface AllocateResult {
@@ -289,10 +291,10 @@ export class TurnClient extends EventEmitter {
     let requests = 0;
     let authenticated = false;
     if (withCreds && this.key) {
-      ex = await this.request(METHOD.Allocate, attrs, { auth: true });
+      ex = await this.request(METHOD.Allocate, attrs, { auth: true, timeoutMs: o.timeoutMs });
       authenticated = true;
     } else {
-      const first = await this.exchange(METHOD.Allocate, attrs, { auth: false });
+      const first = await this.exchange(METHOD.Allocate, attrs, { auth: false, timeoutMs: o.timeoutMs });
       if ('response' in first) ex = first;
       else {
         const { error, errorResponse: challenge } = first;
@@ -311,7 +313,7 @@ export class TurnClient extends EventEmitter {
           });
         }
         this.setChallenge(realm, nonce);
-        ex = await this.request(METHOD.Allocate, attrs, { auth: true });
+        ex = await this.request(METHOD.Allocate, attrs, { auth: true, timeoutMs: o.timeoutMs });
         authenticated = true;
       }
     }

@@ -2,44 +2,15 @@
 // logout) and, only after the consent click, to the bot: credentials, one
 // relay-only offer per TURN URI, the results; then shows the merged report.
 // Bundled by esbuild (src/web/assets.ts); no inline script, no third party.
-export {};
+// The wire types are the report model's browser section (declared once there).
+import type { BrowserDataChannel, BrowserIceError, BrowserUriPosted, CandidateCounts, PairEnd } from '../../tester/report-browser';
 
-type Policy = 'all' | 'relay';
+type Policy = BrowserIceError['policy'];
 interface TurnServerJson {
   uris: string[];
   username: string;
   password: string;
   ttl?: number;
-}
-interface Counts {
-  host: number;
-  srflx: number;
-  relay: number;
-}
-interface IceErr {
-  code: number;
-  url: string;
-  text: string;
-  policy: Policy;
-}
-interface PairEnd {
-  type: string;
-  protocol: string;
-  relayProtocol: string | null;
-}
-interface DataChannelResult {
-  ok: boolean;
-  rttMs: number | null;
-  connectMs: number | null;
-  selectedPair: { local: PairEnd; remote: PairEnd } | null;
-  error: string | null;
-}
-interface UriResult {
-  uri: string;
-  candidates: Counts;
-  relayOnly: number | null;
-  errors: IceErr[];
-  dataChannel: DataChannelResult | null;
 }
 
 const token = location.pathname.split('/').pop() ?? '';
@@ -299,9 +270,9 @@ function iceServer(uri: string, t: TurnServerJson): RTCIceServer {
   return uri.startsWith('stun:') ? { urls: uri } : { urls: uri, username: t.username, credential: t.password };
 }
 
-async function gather(uri: string, t: TurnServerJson, policy: Policy): Promise<{ counts: Counts; errors: IceErr[] }> {
-  const counts: Counts = { host: 0, srflx: 0, relay: 0 };
-  const errors: IceErr[] = [];
+async function gather(uri: string, t: TurnServerJson, policy: Policy): Promise<{ counts: CandidateCounts; errors: BrowserIceError[] }> {
+  const counts: CandidateCounts = { host: 0, srflx: 0, relay: 0 };
+  const errors: BrowserIceError[] = [];
   let pc: RTCPeerConnection;
   try {
     pc = new RTCPeerConnection({ iceServers: [iceServer(uri, t)], iceTransportPolicy: policy });
@@ -339,7 +310,7 @@ function waitGathering(pc: RTCPeerConnection, ms: number): Promise<void> {
   });
 }
 
-async function selectedPair(pc: RTCPeerConnection): Promise<DataChannelResult['selectedPair']> {
+async function selectedPair(pc: RTCPeerConnection): Promise<BrowserDataChannel['selectedPair']> {
   const stats = await pc.getStats();
   const all = new Map<string, any>();
   let pairId = '';
@@ -355,8 +326,8 @@ async function selectedPair(pc: RTCPeerConnection): Promise<DataChannelResult['s
 }
 
 /** Relay-only data channel to the bot's answering peer through this URI: greet, then time a few echoes. */
-async function dataChannel(uri: string, t: TurnServerJson): Promise<DataChannelResult> {
-  const fail = (error: string, connectMs: number | null = null): DataChannelResult => ({ ok: false, rttMs: null, connectMs, selectedPair: null, error });
+async function dataChannel(uri: string, t: TurnServerJson): Promise<BrowserDataChannel> {
+  const fail = (error: string, connectMs: number | null = null): BrowserDataChannel => ({ ok: false, rttMs: null, connectMs, selectedPair: null, error });
   const pc = new RTCPeerConnection({ iceServers: [iceServer(uri, t)], iceTransportPolicy: 'relay' });
   try {
     const dc = pc.createDataChannel('mx-voiptest', { ordered: true });
@@ -405,11 +376,11 @@ async function dataChannel(uri: string, t: TurnServerJson): Promise<DataChannelR
   }
 }
 
-async function testUri(uri: string, t: TurnServerJson): Promise<UriResult> {
+async function testUri(uri: string, t: TurnServerJson): Promise<BrowserUriPosted> {
   const isTurn = /^turns?:/i.test(uri);
   const line = progress(`${uri}: gathering candidates…`);
   const [all, relay] = await Promise.all([gather(uri, t, 'all'), isTurn ? gather(uri, t, 'relay') : Promise.resolve(null)]);
-  let dc: DataChannelResult | null = null;
+  let dc: BrowserDataChannel | null = null;
   if (isTurn) {
     line.textContent = `${uri}: connecting to the bot through the relay…`;
     dc = await dataChannel(uri, t);
@@ -420,7 +391,7 @@ async function testUri(uri: string, t: TurnServerJson): Promise<UriResult> {
   return { uri, candidates: all.counts, relayOnly: relay ? relay.counts.relay : null, errors: [...all.errors, ...(relay?.errors ?? [])], dataChannel: dc };
 }
 
-async function browserTest(uris: string[], t: TurnServerJson): Promise<UriResult[]> {
+async function browserTest(uris: string[], t: TurnServerJson): Promise<BrowserUriPosted[]> {
   return Promise.all(uris.map((u) => testUri(u, t)));
 }
 

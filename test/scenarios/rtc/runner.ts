@@ -114,6 +114,7 @@ export async function runRtcScenarios(scenarios: readonly RtcScenario[], onDone?
           assumePublic: [net.subnet.v4],
           quality: 'off',
           timeoutMs: 20_000,
+          ca: livekit.turnCertPem ? [livekit.turnCertPem] : undefined,
           rtc: { only: true, force: true, federationUrl: hs.synapse.federationUrl ?? hs.synapse.url },
         });
         const wallMs = performance.now() - t1;

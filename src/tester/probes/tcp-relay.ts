@@ -3,22 +3,23 @@
 // success is deleted at once (close sends Refresh LIFETIME=0).
 import { TurnError } from '../turn';
 import type { Finding } from '../types';
-import { describe } from './auth';
-import type { RunContext } from './context';
+import { describe } from './auth-allocate';
+import { defineCheck } from './check';
+import type { UriUnit } from './context';
 import { finding } from './finding';
-import { allocatedTarget, noteSoftware, notRun, NO_ALLOCATION, uriScope, wanted, withClient, type UriGroup } from './uri-level';
+import { NO_ALLOCATION } from './ipv6-relay';
+import { allocateUnderOurLoad } from './our-load';
 
-export async function tcpRelayCheck(ctx: RunContext, g: UriGroup): Promise<Finding[]> {
-  if (!wanted(ctx, 'TCPR-1') || g.uri.transport === 'udp') return [];
-  const scope = uriScope(g);
-  const s = allocatedTarget(g);
-  if (!s) return notRun(['TCPR-1'], g, NO_ALLOCATION);
-  const release = await ctx.allocations.acquire(1);
+async function tcpRelayCheck(u: UriUnit): Promise<Finding[]> {
+  const { ctx } = u;
+  const scope = u.scope;
+  const s = u.allocatedTarget();
+  if (!s) return [finding('TCPR-1', { ...scope, status: 'skip', summary: NO_ALLOCATION, evidence: { reason: 'no-allocation' } })];
   try {
-    return await withClient(ctx, s, async (client) => {
+    return await ctx.withClient(s.target, async (client) => {
       try {
-        const a = await client.allocate({ requestedTransport: 'tcp' });
-        noteSoftware(ctx, s, a.software);
+        const a = await allocateUnderOurLoad(u, () => client.allocate({ requestedTransport: 'tcp' }));
+        ctx.learn(s.target, { software: a.software });
         return [
           finding('TCPR-1', {
             ...scope,
@@ -42,8 +43,15 @@ export async function tcpRelayCheck(ctx: RunContext, g: UriGroup): Promise<Findi
     });
   } catch (e) {
     if (!(e instanceof TurnError)) throw e;
-    return notRun(['TCPR-1'], g, `not run: connecting again failed (${describe(e)})`);
-  } finally {
-    release();
+    return [finding('TCPR-1', { ...scope, status: 'skip', summary: `not run: connecting again failed (${describe(e)})`, evidence: { reason: 'no-allocation' } })];
   }
 }
+
+export const TCPR_1 = defineCheck({
+  id: 'TCPR-1',
+  scope: 'uri',
+  needs: ['AUTH-2'],
+  allocations: 1,
+  applies: (u) => u.isTurn && u.uri.transport !== 'udp',
+  run: tcpRelayCheck,
+});

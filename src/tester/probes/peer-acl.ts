@@ -3,12 +3,11 @@
 // would hide which address is allowed). Only permissions are installed:
 // nothing is ever sent to the addresses asked about, and the allocation is
 // deleted by whoever owns the client.
-import type { CheckId } from '../checks';
 import { isPublicRelayAddress } from '../guard';
-import type { TransportAddress } from '../stun';
 import { TurnError, type AllocateResult, type TurnClient } from '../turn';
 import type { Family, Finding, Severity } from '../types';
-import { RunContext, type TargetState } from './context';
+import { defineCheck } from './check';
+import type { RunContext, TargetState } from './context';
 import { finding } from './finding';
 
 export type AclId = 'ACL-1' | 'ACL-2' | 'ACL-3' | 'ACL-4';
@@ -121,14 +120,6 @@ export function judgeControl(control: PermissionOutcome | null, scope: Scope, re
   return finding('ACL-5', { ...scope, status: 'skip', summary: `${relay.label}: no answer to the control permission (${control.error}).`, evidence: { ...evidence, reason: 'no-answer' } });
 }
 
-/** Our address in the relay's family, as the server sees it (or as the OS would route to the relay). */
-export async function ownAddressFor(ctx: RunContext, relayed: TransportAddress, mapped: TransportAddress | null): Promise<string | null> {
-  if (mapped && mapped.family === relayed.family) return mapped.address;
-  return ctx.publicAddress[relayed.family] ?? (await RunContext.routeLocalAddress(relayed.address, relayed.family));
-}
-
-const wantedIn = (ctx: RunContext, id: CheckId) => !ctx.options.only || ctx.options.only.includes(id);
-
 /**
  * Run the control and the ACL probes of `ids` for the relay's family on a live
  * allocation. ACL findings become skip when the control did not pass.
@@ -136,13 +127,12 @@ const wantedIn = (ctx: RunContext, id: CheckId) => !ctx.options.only || ctx.opti
 export async function auditRelay(ctx: RunContext, client: TurnClient, a: AllocateResult, ids: AclId[], scope: Scope, label: string): Promise<Finding[]> {
   const family = a.relayed.family;
   const relay = { family, label };
-  const probes = ACL_PROBES.filter((p) => p.family === family && ids.includes(p.id) && wantedIn(ctx, p.id));
+  const probes = ACL_PROBES.filter((p) => p.family === family && ids.includes(p.id) && ctx.selected.has(p.id));
   const checks = [...new Set(probes.map((p) => p.id))];
-  if (checks.length === 0 && !wantedIn(ctx, 'ACL-5')) return [];
-  const ours = await ownAddressFor(ctx, a.relayed, a.mapped);
+  const ours = await ctx.ownAddressFor(a.relayed, a.mapped);
   const control = ours ? await tryPermission(client, ours) : null;
   const controlFinding = judgeControl(control, scope, relay, ours ? isPublicRelayAddress(ours, ctx.options.assumePublic) : true);
-  const out: Finding[] = wantedIn(ctx, 'ACL-5') ? [controlFinding] : [];
+  const out: Finding[] = [controlFinding];
   if (controlFinding.status !== 'pass') {
     const why = `not judged: the positive control (ACL-5) did not pass on ${label.toLowerCase()}`;
     for (const id of checks) out.push(finding(id, { ...scope, status: 'skip', summary: why, evidence: { reason: 'control', relayFamily: family } }));
@@ -153,9 +143,31 @@ export async function auditRelay(ctx: RunContext, client: TurnClient, a: Allocat
   return out;
 }
 
-/** Relay step: ACL-5 and ACL-1..3 on the target's own allocation (ACL-4 when that relay is IPv6). */
-export async function aclStep(ctx: RunContext, state: TargetState, client: TurnClient, a: AllocateResult): Promise<void> {
-  const label = `The ${a.relayed.family === 'ipv6' ? 'IPv6' : 'IPv4'} relay`;
-  const ids: AclId[] = a.relayed.family === 'ipv6' ? ['ACL-1', 'ACL-2', 'ACL-3', 'ACL-4'] : ['ACL-1', 'ACL-2', 'ACL-3'];
-  for (const f of await auditRelay(ctx, client, a, ids, state.scope, label)) state.add(f);
+/** The audit of a target's own relay (ACL-5 and ACL-1..3 in its family), made once for the ACL checks of the target. */
+function targetAudit(s: TargetState): Promise<Finding[]> {
+  return s.memo('acl-audit', async () => {
+    const a = s.allocation;
+    if (!a || !s.client) return [];
+    const label = `The ${a.relayed.family === 'ipv6' ? 'IPv6' : 'IPv4'} relay`;
+    return auditRelay(s.ctx, s.client, a, ['ACL-1', 'ACL-2', 'ACL-3'], s.scope, label);
+  });
 }
+
+function aclCheck(id: 'ACL-5' | Exclude<AclId, 'ACL-4'>) {
+  return defineCheck({
+    id,
+    scope: 'uri-family',
+    needs: id === 'ACL-5' ? ['AUTH-2'] : ['ACL-5'],
+    causes: id === 'ACL-5' ? [] : [VERDICT[id].cause],
+    allocations: 1,
+    shared: true,
+    applies: (s) => s.isTurn,
+    // Security first: the ACL probes need a live allocation, not working data, so a broken data path must not hide them.
+    run: async (s) => (await targetAudit(s)).filter((f) => f.id === id),
+  });
+}
+
+export const ACL_5 = aclCheck('ACL-5');
+export const ACL_1 = aclCheck('ACL-1');
+export const ACL_2 = aclCheck('ACL-2');
+export const ACL_3 = aclCheck('ACL-3');

@@ -12,7 +12,7 @@
 // Distributions sometimes backport fixes without changing the version, so
 // the summary says so; the ACL probes measure the bypasses directly.
 import type { Finding, Severity } from '../types';
-import type { RunContext, TargetState } from './context';
+import { defineCheck } from './check';
 import { finding } from './finding';
 
 export interface CveLine {
@@ -87,12 +87,17 @@ export function judgeSoftware(seen: ReadonlyMap<string, string>): Finding {
   });
 }
 
-/** Run check: judge every SOFTWARE string the run saw. */
-export async function softwareCheck(ctx: RunContext, states: TargetState[]): Promise<Finding[]> {
-  if (ctx.options.only && !ctx.options.only.includes('SEC-1')) return [];
-  const answered = states.some((s) => s.findings.some((f) => (f.id === 'STUN-1' || f.id === 'AUTH-1' || f.id === 'AUTH-2') && f.status !== 'skip'));
-  if (!answered && ctx.software.size === 0) {
-    return [finding('SEC-1', { status: 'skip', summary: 'No server answered a STUN/TURN request, so nothing about its software is known.', evidence: { reason: 'no-answer' } })];
-  }
-  return [judgeSoftware(ctx.software)];
-}
+export const SEC_1 = defineCheck({
+  id: 'SEC-1',
+  scope: 'run',
+  needs: ['STUN-1', 'AUTH-2'],
+  // Last: every check that talks to a server may see SOFTWARE.
+  after: ['AUTH-1', 'ALLOC-2', 'TCPR-1', 'ALLOC-4', 'AUTH-4'],
+  run: async (run) => {
+    const answered = run.states.some((s) => s.findings.some((f) => (f.id === 'STUN-1' || f.id === 'AUTH-1' || f.id === 'AUTH-2') && f.status !== 'skip'));
+    if (!answered && run.ctx.software.size === 0) {
+      return finding('SEC-1', { status: 'skip', summary: 'No server answered a STUN/TURN request, so nothing about its software is known.', evidence: { reason: 'no-answer' } });
+    }
+    return judgeSoftware(run.ctx.software);
+  },
+});

@@ -1,29 +1,26 @@
-// HS-1, HS-2 (homeserver answer and credential lifetime) and AUTH-3 (REST
-// username expiry), judged from what the credential source returned.
+// HS-1 (the homeserver hands out TURN) and HS-2 (credential lifetime), judged
+// from the /voip/turnServer answer the credential source fetched.
 import type { TurnServerOutcome } from '../credentials/homeserver';
-import { parseRestUsername } from '../credentials/rest';
-import type { TurnCredentials } from '../credentials/types';
 import type { Finding } from '../types';
+import { defineCheck } from './check';
 import { finding } from './finding';
 
 const TTL_MIN_S = 600;
 const TTL_MAX_S = 86400;
-const REST_VALID_MAX_S = 86400;
 
 export function judgeTurnServerOutcome(outcome: TurnServerOutcome, homeserver: string): Finding[] {
   const ev = { homeserver };
   switch (outcome.kind) {
     case 'ok': {
       const ttl = outcome.raw.ttl;
-      const out = [
+      return [
         finding('HS-1', {
           status: 'pass',
           summary: `The homeserver hands out TURN credentials for ${outcome.raw.uriCount} URI(s).`,
           evidence: { ...ev, uriCount: outcome.raw.uriCount, ttl },
         }),
+        judgeTtl(ttl),
       ];
-      out.push(judgeTtl(ttl));
-      return out;
     }
     case 'empty':
       return [finding('HS-1', { status: 'fail', severity: 'high', cause: 'empty', summary: `The homeserver hands out no TURN: ${outcome.detail}.`, evidence: ev })];
@@ -77,31 +74,20 @@ export function judgeTtl(ttl: number | null): Finding {
   return finding('HS-2', { status: 'pass', summary: `Credential lifetime ${ttl} s.`, evidence: { ttl } });
 }
 
-/** AUTH-3: only for REST-style usernames ("expiry:user"). */
-export function judgeRestExpiry(creds: TurnCredentials, now: number = Date.now()): Finding {
-  const parsed = parseRestUsername(creds.username);
-  if (!parsed) {
-    return finding('AUTH-3', { status: 'skip', summary: 'The username is not a TURN REST (expiry:user) username.', evidence: { reason: 'not-rest' } });
-  }
-  const remaining = parsed.expiresAt - Math.floor(now / 1000);
-  const evidence = { expiresAt: new Date(parsed.expiresAt * 1000).toISOString(), remainingS: remaining };
-  if (remaining <= 0) {
-    return finding('AUTH-3', {
-      status: 'fail',
-      severity: 'high',
-      cause: 'expired',
-      summary: `The TURN credentials expired ${-remaining} s before they were handed out (issuer clock or lifetime wrong).`,
-      evidence,
-    });
-  }
-  if (remaining > REST_VALID_MAX_S) {
-    return finding('AUTH-3', {
-      status: 'warn',
-      severity: 'low',
-      cause: 'too-long',
-      summary: `The TURN credentials stay valid for ${Math.round(remaining / 3600)} h (over 24 h).`,
-      evidence,
-    });
-  }
-  return finding('AUTH-3', { status: 'pass', summary: `REST credentials valid for another ${remaining} s.`, evidence });
-}
+export const HS_1 = defineCheck({
+  id: 'HS-1',
+  scope: 'run',
+  applies: (run) => !!run.source.homeserver,
+  run: async (run) => judgeTurnServerOutcome(run.source.homeserver!.outcome, run.source.homeserver!.baseUrl).filter((f) => f.id === 'HS-1'),
+});
+
+export const HS_2 = defineCheck({
+  id: 'HS-2',
+  scope: 'run',
+  needs: ['HS-1'],
+  applies: (run) => run.source.homeserver?.outcome.kind === 'ok',
+  run: async (run) => {
+    const o = run.source.homeserver!.outcome;
+    return o.kind === 'ok' ? judgeTtl(o.raw.ttl) : null;
+  },
+});

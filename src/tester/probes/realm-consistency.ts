@@ -3,9 +3,9 @@
 // (instances behind one name with different realms break nonce reuse and
 // lt-cred-mech keys). Info otherwise.
 import type { Finding } from '../types';
-import type { RunContext, TargetState } from './context';
+import { defineCheck } from './check';
+import type { TargetState } from './context';
 import { finding } from './finding';
-import { wanted } from './uri-level';
 
 const MAX_REALM_LEN = 100;
 
@@ -16,7 +16,7 @@ export function realmOf(s: TargetState): string | null {
 }
 
 /** Pure judgement over (target, realm) pairs. */
-export function judgeRealms(seen: { s: TargetState; realm: string }[], expected: string | undefined): Finding[] {
+export function judgeRealms(seen: { s: Pick<TargetState, 'target' | 'scope'>; realm: string }[], expected: string | undefined): Finding[] {
   const byHost = new Map<string, Set<string>>();
   for (const { s, realm } of seen) byHost.set(s.target.uri.host, (byHost.get(s.target.uri.host) ?? new Set()).add(realm));
   return seen.map(({ s, realm }) => {
@@ -34,11 +34,16 @@ export function judgeRealms(seen: { s: TargetState; realm: string }[], expected:
   });
 }
 
-export async function realmCheck(ctx: RunContext, states: TargetState[]): Promise<Finding[]> {
-  if (!wanted(ctx, 'AUTH-5')) return [];
-  const seen = states.flatMap((s) => {
-    const realm = realmOf(s);
-    return realm === null ? [] : [{ s, realm }];
-  });
-  return judgeRealms(seen, ctx.options.expectedRealm);
-}
+export const AUTH_5 = defineCheck({
+  id: 'AUTH-5',
+  // Judged over the whole run: addresses of one host are compared with each other.
+  scope: 'run',
+  needs: ['AUTH-2'],
+  run: async (run) => {
+    const seen = run.states.flatMap((s) => {
+      const realm = realmOf(s);
+      return realm === null ? [] : [{ s, realm }];
+    });
+    return judgeRealms(seen, run.ctx.options.expectedRealm);
+  },
+});

@@ -4,12 +4,12 @@
 // RFC 8656 section 12.5 wrong corrupts or loses the second one.
 import { randomBytes } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
-import { TurnError, type AllocateResult, type TurnClient } from '../turn';
-import { ownAddressFor } from './acl';
-import type { RunContext, TargetState } from './context';
-import { PeerSocket } from './data';
-import { finding } from './finding';
-import { fmt } from './net';
+import { TurnError } from '../turn';
+import type { Finding } from '../types';
+import { defineCheck } from './check';
+import type { TargetState } from './context';
+import { finding, fmt } from './finding';
+import { PeerSocket } from './relayed-data';
 
 const CHANNEL = 0x4e01;
 /** Odd lengths on purpose: each needs padding on a stream. */
@@ -39,20 +39,19 @@ async function exchange(send: (p: Buffer) => void, payloads: Buffer[], subscribe
   return { intact: got.size, damaged };
 }
 
-export async function channelDataStep(ctx: RunContext, state: TargetState, client: TurnClient, a: AllocateResult): Promise<void> {
+async function channelData(state: TargetState): Promise<Finding | null> {
+  const { ctx, client, allocation: a } = state;
+  if (!client || !a) return null;
   if (state.target.uri.transport === 'udp') {
-    state.add(finding('DATA-3', { ...state.scope, status: 'skip', summary: 'ChannelData framing is checked on TCP/TLS only (UDP datagrams need no framing).', evidence: { reason: 'udp' } }));
-    return;
+    return finding('DATA-3', { ...state.scope, status: 'skip', summary: 'ChannelData framing is checked on TCP/TLS only (UDP datagrams need no framing).', evidence: { reason: 'udp' } });
   }
   const relayed = a.relayed;
   if (!ctx.maySendTo(relayed.address)) {
-    state.add(finding('DATA-3', { ...state.scope, status: 'skip', summary: `Not sending data to the relayed address ${relayed.address} (not public; --allow-private permits it in a lab).`, evidence: { reason: 'guard' } }));
-    return;
+    return finding('DATA-3', { ...state.scope, status: 'skip', summary: `Not sending data to the relayed address ${relayed.address} (not public; --allow-private permits it in a lab).`, evidence: { reason: 'guard' } });
   }
-  const ours = await ownAddressFor(ctx, relayed, a.mapped);
+  const ours = await ctx.ownAddressFor(relayed, a.mapped);
   if (!ours) {
-    state.add(finding('DATA-3', { ...state.scope, status: 'skip', summary: 'The tester has no address in the relay family to bind a channel to.', evidence: { reason: 'no-own-address' } }));
-    return;
+    return finding('DATA-3', { ...state.scope, status: 'skip', summary: 'The tester has no address in the relay family to bind a channel to.', evidence: { reason: 'no-own-address' } });
   }
   const peer = await PeerSocket.open(relayed.family);
   try {
@@ -60,17 +59,14 @@ export async function channelDataStep(ctx: RunContext, state: TargetState, clien
       await client.channelBind(CHANNEL, { address: ours, port: peer.port });
     } catch (e) {
       if (!(e instanceof TurnError)) throw e;
-      state.add(
-        finding('DATA-3', {
+      return finding('DATA-3', {
           ...state.scope,
           status: 'fail',
           severity: 'medium',
           cause: 'bind-failed',
           summary: `ChannelBind to the tester's own address failed (${e.kind === 'error-response' ? `error ${e.code}` : e.kind}).`,
           evidence: { code: e.code ?? null, error: e.kind },
-        }),
-      );
-      return;
+        });
     }
     const inPayloads = SIZES.map((n) => randomBytes(n));
     const inbound = await exchange(
@@ -108,12 +104,10 @@ export async function channelDataStep(ctx: RunContext, state: TargetState, clien
     };
     const all = inbound.intact === SIZES.length && outbound.intact === SIZES.length;
     if (all && !wrongSource) {
-      state.add(finding('DATA-3', { ...state.scope, status: 'pass', summary: `Odd-length ChannelData over ${state.target.uri.transport.toUpperCase()} arrives intact both ways.`, evidence }));
-      return;
+      return finding('DATA-3', { ...state.scope, status: 'pass', summary: `Odd-length ChannelData over ${state.target.uri.transport.toUpperCase()} arrives intact both ways.`, evidence });
     }
     const corrupted = evidence.damaged > 0 || (inbound.intact + outbound.intact > 0 && !all);
-    state.add(
-      finding('DATA-3', {
+    return finding('DATA-3', {
         ...state.scope,
         status: 'fail',
         severity: 'medium',
@@ -122,9 +116,18 @@ export async function channelDataStep(ctx: RunContext, state: TargetState, clien
           ? `ChannelData over ${state.target.uri.transport.toUpperCase()} arrives damaged or incomplete (in ${evidence.inbound}, out ${evidence.outbound}, ${evidence.damaged} damaged).`
           : `ChannelData over ${state.target.uri.transport.toUpperCase()} never arrives (in ${evidence.inbound}, out ${evidence.outbound}) although Send/Data works.`,
         evidence,
-      }),
-    );
+      });
   } finally {
     peer.close();
   }
 }
+
+export const DATA_3 = defineCheck({
+  id: 'DATA-3',
+  scope: 'uri-family',
+  needs: ['DATA-1'],
+  allocations: 1,
+  shared: true,
+  applies: (s) => s.isTurn,
+  run: channelData,
+});

@@ -4,12 +4,13 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { classifyAddress } from '../guard';
-import { TurnClient, TurnError, type AllocateResult } from '../turn';
+import { TurnClient, TurnError } from '../turn';
 import type { TransportAddress } from '../stun';
-import type { Family } from '../types';
-import { RunContext, type TargetState } from './context';
-import { finding } from './finding';
-import { fmt } from './net';
+import type { Family, Finding } from '../types';
+import { defineCheck } from './check';
+import type { TargetState } from './context';
+import { finding, fmt } from './finding';
+import { allocateUnderOurLoad } from './our-load';
 
 const LEG_WAIT_MS = 1200;
 const RESEND_EVERY_MS = 200;
@@ -63,19 +64,14 @@ async function leg(send: () => void, arrived: Promise<unknown>, waitMs: number):
   }
 }
 
-/** Which address of ours the relay will see packets from, in the relay's family. */
-async function ourAddressFor(ctx: RunContext, relayed: TransportAddress, mapped: TransportAddress | null): Promise<string | null> {
-  if (mapped && mapped.family === relayed.family) return mapped.address;
-  return ctx.publicAddress[relayed.family] ?? (await RunContext.routeLocalAddress(relayed.address, relayed.family));
-}
-
-export async function relayBothWays(ctx: RunContext, state: TargetState, client: TurnClient, a: AllocateResult): Promise<void> {
+async function relayBothWays(state: TargetState): Promise<Finding | null> {
+  const { ctx, client, allocation: a } = state;
+  if (!client || !a) return null;
   const relayed = a.relayed;
   if (!ctx.maySendTo(relayed.address)) {
-    state.add(finding('DATA-1', { ...state.scope, status: 'skip', summary: `Not sending data to the relayed address ${relayed.address} (not public; --allow-private permits it in a lab).`, evidence: { reason: 'guard' } }));
-    return;
+    return finding('DATA-1', { ...state.scope, status: 'skip', summary: `Not sending data to the relayed address ${relayed.address} (not public; --allow-private permits it in a lab).`, evidence: { reason: 'guard' } });
   }
-  const ours = await ourAddressFor(ctx, relayed, a.mapped);
+  const ours = await ctx.ownAddressFor(relayed, a.mapped);
   const peer = await PeerSocket.open(relayed.family);
   const t0 = performance.now();
   try {
@@ -87,27 +83,21 @@ export async function relayBothWays(ctx: RunContext, state: TargetState, client:
       const c = classifyAddress(ours);
       if (e.code === 403 && c.special) {
         // A tester next to coturn (private address) is rightly denied as a peer: no accusation.
-        state.add(
-          finding('DATA-1', {
-            ...state.scope,
-            status: 'skip',
-            summary: `The tester's own address ${ours} is ${c.label}, and the server (rightly) denies such peers; run the check from outside the server's network to test relayed data.`,
-            evidence: { reason: 'tester-address-denied', peer: ours, range: c.range },
-          }),
-        );
-        return;
-      }
-      state.gate(
-        finding('DATA-1', {
+        return finding('DATA-1', {
           ...state.scope,
-          status: 'fail',
-          severity: 'high',
-          cause: e.code === 403 ? 'permission-denied' : 'permission-failed',
-          summary: `The server refused a permission for the tester's own address ${ours} (${e.kind === 'error-response' ? `error ${e.code}` : e.kind}).`,
-          evidence: { inbound: false, outbound: false, peer: ours, code: e.code ?? null },
-        }),
-      );
-      return;
+          status: 'skip',
+          summary: `The tester's own address ${ours} is ${c.label}, and the server (rightly) denies such peers; run the check from outside the server's network to test relayed data.`,
+          evidence: { reason: 'tester-address-denied', peer: ours, range: c.range },
+        });
+      }
+      return finding('DATA-1', {
+        ...state.scope,
+        status: 'fail',
+        severity: 'high',
+        cause: e.code === 403 ? 'permission-denied' : 'permission-failed',
+        summary: `The server refused a permission for the tester's own address ${ours} (${e.kind === 'error-response' ? `error ${e.code}` : e.kind}).`,
+        evidence: { inbound: false, outbound: false, peer: ours, code: e.code ?? null },
+      });
     }
     // Inbound: peer -> relay -> client (Data indication).
     const probeIn = randomBytes(16);
@@ -147,36 +137,30 @@ export async function relayBothWays(ctx: RunContext, state: TargetState, client:
     const portChanged = from !== null && (from.port !== relayed.port || from.address.replace(/^::ffff:/, '') !== relayed.address);
     const evidence = { inbound, outbound, relayedAddress: fmt(relayed.address, relayed.port), peer: fmt(ours, peer.port), outboundFrom: from ? fmt(from.address, from.port) : null };
     if (inbound && outbound && !portChanged) {
-      state.gate(finding('DATA-1', { ...state.scope, status: 'pass', summary: 'Relayed data flows both ways.', evidence }));
-      return;
+      state.result.turnWorks = true;
+      return finding('DATA-1', { ...state.scope, status: 'pass', summary: 'Relayed data flows both ways.', evidence });
     }
     if (inbound && outbound && portChanged) {
-      state.gate(
-        finding('DATA-1', {
+      return finding('DATA-1', {
           ...state.scope,
           status: 'fail',
           severity: 'high',
           cause: 'port-changed',
           summary: `Relayed data arrives from ${evidence.outboundFrom}, not from the relayed address ${evidence.relayedAddress}: a NAT in front of coturn changes ports.`,
           evidence,
-        }),
-      );
-      return;
+        });
     }
     const fromIp = from?.address.replace(/^::ffff:/, '');
     if (!inbound && outbound && fromIp !== undefined && fromIp !== relayed.address) {
       // The relay sends from one address and hands out another: peers aim at an address that is not coturn.
-      state.gate(
-        finding('DATA-1', {
+      return finding('DATA-1', {
           ...state.scope,
           status: 'fail',
           severity: 'high',
           cause: 'wrong-external-ip',
           summary: `The relay sends from ${fromIp} but hands out ${relayed.address} as its relayed address, and packets sent there never arrive: coturn's \`external-ip\` is wrong.`,
           evidence: { ...evidence, sendsFrom: fromIp },
-        }),
-      );
-      return;
+        });
     }
     const cause = !inbound && !outbound ? 'both-missing' : !inbound ? 'inbound-missing' : 'outbound-missing';
     const what = {
@@ -184,26 +168,31 @@ export async function relayBothWays(ctx: RunContext, state: TargetState, client:
       'inbound-missing': 'Packets sent to the relayed address never reach the client (peer -> relay -> client is missing)',
       'outbound-missing': 'Data the client sends through the relay never reaches the peer (client -> relay -> peer is missing)',
     }[cause];
-    state.gate(finding('DATA-1', { ...state.scope, status: 'fail', severity: 'high', cause, summary: `${what}.`, evidence }));
+    return finding('DATA-1', { ...state.scope, status: 'fail', severity: 'high', cause, summary: `${what}.`, evidence });
   } finally {
     peer.close();
   }
 }
 
 /** DATA-2: two allocations on this server relay to each other. */
-export async function relayToRelay(ctx: RunContext, state: TargetState, a: AllocateResult, clientA: TurnClient): Promise<void> {
+async function relayToRelay(state: TargetState): Promise<Finding | null> {
+  const { ctx, client: clientA, allocation: a } = state;
+  if (!clientA || !a) return null;
   let clientB: TurnClient | null = null;
   try {
-    clientB = await TurnClient.connect(ctx.clientOptions(state.target, true));
-    const b = await clientB.allocate();
+    const b = await allocateUnderOurLoad(state, async () => {
+      await clientB?.close();
+      clientB = await TurnClient.connect(ctx.clientOptions(state.target, true));
+      return clientB.allocate();
+    });
+    const cb = clientB as unknown as TurnClient;
     try {
       await clientA.createPermission([b.relayed]);
-      await clientB.createPermission([a.relayed]);
+      await cb.createPermission([a.relayed]);
     } catch (e) {
       if (!(e instanceof TurnError)) throw e;
       const denied = e.code === 403;
-      state.add(
-        finding('DATA-2', {
+      return finding('DATA-2', {
           ...state.scope,
           status: 'fail',
           severity: 'medium',
@@ -212,26 +201,43 @@ export async function relayToRelay(ctx: RunContext, state: TargetState, a: Alloc
             ? `The server denies a permission for its own relay address ${b.relayed.address}: two users both behind TURN cannot talk.`
             : `A permission between two relays failed (${e.kind === 'error-response' ? `error ${e.code}` : e.kind}).`,
           evidence: { code: e.code ?? null, relayA: a.relayed.address, relayB: b.relayed.address },
-        }),
-      );
-      return;
+        });
     }
     const probe = randomBytes(16);
-    const cb = clientB;
     const ok = await leg(
       () => clientA.send(b.relayed, probe),
       new Promise<void>((resolve) => cb.on('data', (d) => d.equals(probe) && resolve())),
       ctx.deadline.cap(LEG_WAIT_MS),
     );
-    state.add(
-      ok
-        ? finding('DATA-2', { ...state.scope, status: 'pass', summary: 'Two relays on this server reach each other.', evidence: { relayA: a.relayed.address, relayB: b.relayed.address } })
-        : finding('DATA-2', { ...state.scope, status: 'fail', severity: 'medium', cause: 'silent', summary: 'Data from one relay to another on this server never arrives.', evidence: { relayA: a.relayed.address, relayB: b.relayed.address } }),
-    );
+    return ok
+      ? finding('DATA-2', { ...state.scope, status: 'pass', summary: 'Two relays on this server reach each other.', evidence: { relayA: a.relayed.address, relayB: b.relayed.address } })
+      : finding('DATA-2', { ...state.scope, status: 'fail', severity: 'medium', cause: 'silent', summary: 'Data from one relay to another on this server never arrives.', evidence: { relayA: a.relayed.address, relayB: b.relayed.address } });
   } catch (e) {
     if (!(e instanceof TurnError)) throw e;
-    state.add(finding('DATA-2', { ...state.scope, status: 'skip', summary: `A second allocation failed (${e.kind === 'error-response' ? `error ${e.code}` : e.kind}).`, evidence: { reason: e.kind, code: e.code ?? null } }));
+    const quota = e.code === 486 || e.code === 508;
+    const why = quota ? `the server allows this user no second allocation while the first is live (error ${e.code}; see ALLOC-4)` : `a second allocation failed (${e.kind === 'error-response' ? `error ${e.code}` : e.kind})`;
+    return finding('DATA-2', { ...state.scope, status: 'skip', summary: `Not run: ${why}.`, evidence: { reason: quota ? 'quota' : e.kind, code: e.code ?? null } });
   } finally {
-    await clientB?.close();
+    await (clientB as TurnClient | null)?.close();
   }
 }
+
+export const DATA_1 = defineCheck({
+  id: 'DATA-1',
+  scope: 'uri-family',
+  needs: ['ALLOC-1'],
+  allocations: 1,
+  shared: true,
+  applies: (s) => s.isTurn,
+  run: relayBothWays,
+});
+
+export const DATA_2 = defineCheck({
+  id: 'DATA-2',
+  scope: 'uri-family',
+  needs: ['DATA-1'],
+  allocations: 2,
+  shared: true,
+  applies: (s) => s.isTurn,
+  run: relayToRelay,
+});

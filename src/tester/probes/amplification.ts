@@ -2,9 +2,8 @@
 // only transport where a spoofed source makes reflection possible). Judged
 // from the Binding that STUN-1 already made (a bare 20-byte request).
 import { ATTR } from '../stun';
-import type { BindingResult } from '../turn';
 import type { Finding } from '../types';
-import type { TargetState } from './context';
+import { defineCheck } from './check';
 import { finding } from './finding';
 
 /** CHECKS.md: warn when the answer is more than 3x the request. */
@@ -74,8 +73,14 @@ export function judgeAmplification(input: AmplificationInput, scope: { uri: stri
   return finding('STUN-2', { ...scope, status: 'pass', summary: `Binding answers are ${ratio}x the request, with nothing avoidable in them.`, evidence });
 }
 
-/** Hook for the target probe: judge the Binding STUN-1 made (UDP only). */
-export function amplificationStep(state: TargetState, b: BindingResult | null): void {
-  if (!b || state.target.uri.transport !== 'udp') return;
-  state.add(judgeAmplification({ requestSize: b.requestSize, responseSize: b.responseSize, attributes: b.response.attributes.map((a) => a.type) }, state.scope));
-}
+export const STUN_2 = defineCheck({
+  id: 'STUN-2',
+  scope: 'uri-family',
+  needs: ['STUN-1'],
+  applies: (s) => s.target.uri.transport === 'udp',
+  run: async (s) => {
+    const b = s.bindingResult;
+    if (!b) return null;
+    return judgeAmplification({ requestSize: b.requestSize, responseSize: b.responseSize, attributes: b.response.attributes.map((a) => a.type) }, s.scope);
+  },
+});

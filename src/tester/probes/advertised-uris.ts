@@ -2,6 +2,7 @@
 // become a finding for that URI (never a crash); the rest are planned.
 import { parseIceUri, redactUserinfo } from '../uri';
 import type { Finding, IceUri } from '../types';
+import { defineCheck } from './check';
 import { finding } from './finding';
 
 export interface LintResult {
@@ -89,3 +90,9 @@ export function lintUris(raws: string[]): LintResult {
   }
   return { uris, findings };
 }
+
+export const ADV_1 = defineCheck({
+  id: 'ADV-1',
+  scope: 'run',
+  run: async (run) => run.lint.findings,
+});

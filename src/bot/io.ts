@@ -1,0 +1,32 @@
+// The bot's outgoing Matrix calls: send, react, with retries whose deadline
+// shrinks to a few seconds once the bot is stopping.
+import type { MatrixClient } from 'matrix-bot-sdk';
+import type { Logger } from '../ops/log';
+import type { MessageContent } from './message';
+import { describeError, withRetry } from './send';
+
+export class BotIo {
+  constructor(readonly client: MatrixClient, private readonly log: Logger, private readonly isStopping: () => boolean) {}
+
+  retrying<T>(what: string, fn: () => Promise<T>, deadlineMs = 300_000): Promise<T> {
+    return withRetry(what, fn, { deadlineMs: this.isStopping() ? 5000 : deadlineMs, isStopping: this.isStopping });
+  }
+
+  send(roomId: string, content: MessageContent | Record<string, unknown>): Promise<string> {
+    return this.retrying('send', () => this.client.sendEvent(roomId, 'm.room.message', content));
+  }
+
+  /** An annotation on `eventId`; null (logged) when it cannot be sent. */
+  async react(roomId: string, eventId: string, key: string): Promise<string | null> {
+    try {
+      return await this.retrying('react', () => this.client.sendEvent(roomId, 'm.reaction', { 'm.relates_to': { rel_type: 'm.annotation', event_id: eventId, key } }), 30_000);
+    } catch (e) {
+      this.log.warn('reaction failed', { roomId, error: describeError(e) });
+      return null;
+    }
+  }
+
+  async unreact(roomId: string, reactionId: string): Promise<void> {
+    await this.retrying('redact', () => this.client.redactEvent(roomId, reactionId), 30_000).catch((err) => this.log.warn('redact failed', { error: describeError(err) }));
+  }
+}
