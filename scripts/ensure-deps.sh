@@ -6,12 +6,15 @@
 #     `apt-get update` runs once, and only when something is missing.
 #   - the Synapse virtualenv, outside the repo so fresh clones on the same
 #     machine reuse it: ${MXV_SYNAPSE_VENV:-$HOME/.cache/mx-voiptest/synapse-venv}.
+#   - livekit-server v1.9.11 (the MatrixRTC lab's SFU), built from the Go module
+#     proxy once (Debian's golang when go is missing), cached outside the repo:
+#     ${MXV_LIVEKIT_BIN:-$HOME/.cache/mx-voiptest/livekit-server-v1.9.11}.
 # Never leaves Debian's coturn system service running: the lab starts its own
 # turnservers on free ports, and a system one on 3478 would answer tests that
 # meant to reach nothing.
 # Node modules are not handled here (scripts/test.sh does that).
 # Env: MXV_SYNAPSE_VENV (venv path), MXV_SYNAPSE_VERSION (pip spec, e.g. "==1.130.0"),
-#      MXV_SKIP_SYNAPSE=1 (skip the venv), MXV_SKIP_CHROMIUM=1.
+#      MXV_SKIP_SYNAPSE=1 (skip the venv), MXV_SKIP_CHROMIUM=1, MXV_LIVEKIT_BIN, MXV_SKIP_LIVEKIT=1.
 set -euo pipefail
 
 say() { echo "ensure-deps: $*" >&2; }
@@ -41,6 +44,8 @@ need openssl  command -v openssl
 need iproute2 command -v ip
 need procps   command -v ps
 if [ "${MXV_SKIP_CHROMIUM:-0}" != 1 ]; then need chromium test -x /usr/bin/chromium; fi
+LIVEKIT_BIN="${MXV_LIVEKIT_BIN:-$HOME/.cache/mx-voiptest/livekit-server-v1.9.11}"
+if [ "${MXV_SKIP_LIVEKIT:-0}" != 1 ] && [ ! -x "$LIVEKIT_BIN" ]; then need golang-go command -v go; fi
 if ! command -v python3 >/dev/null 2>&1; then
   missing+=(python3 python3-venv)
 elif [ "${MXV_SKIP_SYNAPSE:-0}" != 1 ] && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -118,6 +123,24 @@ if [ "${MXV_SKIP_SYNAPSE:-0}" != 1 ]; then
     "$VENV/bin/python" -c 'import synapse.app.homeserver' || die "Synapse venv at $VENV does not import synapse"
     "$VENV/bin/python" -c 'import synapse; print(synapse.__version__)' >"$VENV/.mxv-ok"
   fi
+fi
+
+# --- LiveKit server (MatrixRTC lab) -------------------------------------------
+# v1.9.11: newer releases `replace` pion modules with LiveKit forks this module
+# proxy does not serve. `go install pkg@version` refuses a module with replace
+# directives in general, so: download the module, copy it out of the read-only
+# module cache, build ./cmd/server there.
+if [ "${MXV_SKIP_LIVEKIT:-0}" != 1 ] && [ ! -x "$LIVEKIT_BIN" ]; then
+  say "building livekit-server v1.9.11 into $LIVEKIT_BIN (one-off, about a minute)"
+  mod_dir=$(go mod download -json github.com/livekit/livekit-server@v1.9.11 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$mod_dir" ] && [ -d "$mod_dir" ] || die "go mod download github.com/livekit/livekit-server@v1.9.11 gave no module directory"
+  build_dir=$(mktemp -d)
+  cp -r "$mod_dir"/. "$build_dir"/
+  chmod -R u+w "$build_dir"
+  mkdir -p "$(dirname "$LIVEKIT_BIN")"
+  (cd "$build_dir" && go build -o "$LIVEKIT_BIN.tmp" ./cmd/server) || { rm -rf "$build_dir"; die "building livekit-server failed"; }
+  mv "$LIVEKIT_BIN.tmp" "$LIVEKIT_BIN"
+  rm -rf "$build_dir"
 fi
 
 say "ok"

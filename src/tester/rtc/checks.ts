@@ -44,6 +44,8 @@ export class RtcTransportUnit extends Unit {
   grant: LiveKitGrant | null = null;
   join: JoinInfo | null = null;
   usableTurn: LiveKitIceServer[] = [];
+  /** LiveKit hands out TURN a client could reach (whether or not it relays). */
+  turnAdvertised = false;
   turns443 = false;
   paths: Record<RtcPath, boolean> = { udp: false, tcp: false, relay: false };
   readonly roomId: string;
@@ -158,11 +160,14 @@ export const RTC_6 = defineCheck({
   run: (u) =>
     guarded(u, 'RTC-6', async () => {
       const t = await checkLiveKitTurn(u.rtc, u.serviceUrl, u.join!.iceServers, u.join!.sfuAddress);
-      u.usableTurn = t.usable;
       // The TURN checks proper (NET-1, TLS-1, AUTH-2, ALLOC-1, DATA-1, ACL-*) on LiveKit's TURN, findings in the rtc scope.
       const deep = u.rtc.turnChecks && t.usable.length > 0 ? await u.rtc.turnChecks(t.usable, u.serviceUrl) : null;
       // Excellent needs TURN over TLS on 443 that relays (DATA-1), not just a port that listens.
       u.turns443 = deep ? deep.targets.some((x) => x.scheme === 'turns' && x.port === 443 && x.turnWorks) : t.turns443Works;
+      // A relay-only participant only gets the TURN URLs that relayed data (no 5 s wait on a dead one).
+      const relays = new Set(deep ? deep.targets.filter((x) => x.turnWorks).map((x) => x.uri) : t.usable.flatMap((x) => x.urls));
+      u.usableTurn = t.usable.map((x) => ({ ...x, urls: x.urls.filter((url) => relays.has(url)) })).filter((x) => x.urls.length > 0);
+      u.turnAdvertised = t.usable.length > 0;
       return [...t.findings, ...(deep?.findings ?? [])];
     }),
 });
@@ -177,7 +182,7 @@ export const RTC_7 = defineCheck({
   applies: (u) => u.rtc.options.media !== false,
   run: (u) =>
     u.rtc.media.run(async () => {
-      const r = await checkPaths(u.rtc, u.serviceUrl, u.tokens, u.join!, u.usableTurn);
+      const r = await checkPaths(u.rtc, u.serviceUrl, u.tokens, u.join!, u.usableTurn, u.turnAdvertised);
       u.paths = r.works;
       return r.findings;
     }),

@@ -152,7 +152,7 @@ export interface MediaResult {
 }
 
 /** RTC-7: one participant per path, one after the other. */
-export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: TokenSource, join_: JoinInfo, iceServers: IceServerList): Promise<MediaResult> {
+export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: TokenSource, join_: JoinInfo, iceServers: IceServerList, turnAdvertised = iceServers.length > 0): Promise<MediaResult> {
   const findings: Finding[] = [];
   const works: Record<RtcPath, boolean> = { udp: false, tcp: false, relay: false };
   const f = (path: RtcPath, x: Parameters<typeof rtcFinding>[2]) => findings.push(rtcFinding('RTC-7', serviceUrl, { ...x, path }));
@@ -210,7 +210,9 @@ export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: To
 
   // Relay-only: LiveKit's TURN as a client behind a strict firewall uses it.
   let relay443 = false;
-  if (!relayAvailable) {
+  if (!relayAvailable && turnAdvertised) {
+    f('relay', { status: 'fail', severity: 'medium', cause: 'relay-failed', summary: "No media path through LiveKit's TURN: none of its TURN servers relayed data (see RTC-6 and the TURN checks under them).", evidence: {} });
+  } else if (!relayAvailable) {
     f('relay', { status: 'skip', summary: 'not run: LiveKit hands out no TURN server a client can reach (RTC-6)', evidence: {} });
   } else {
     let r: Connected | null = null;
