@@ -24,8 +24,9 @@ import { percentile } from '../src/tester/quality/stats';
 import { api, relatesTo, replyTo, sendText, Watcher, type Seen } from './lib/matrix-driver';
 
 const REPO = join(__dirname, '..');
-const REPORT_RE = /(^|\n)VoIP check of/;
-const RESULT_KEYS = ['✅', '⚠️', '❌'];
+export const REPORT_RE = /(^|\n)VoIP check of/;
+/** The bot's final reaction on a command: "<icon> done: <grade>", or ❌ when the run could not be done. */
+export const isResultKey = (key: unknown): boolean => key === '❌' || /^\S+ done: /.test(String(key));
 const HOURGLASS = '⏳';
 const FLOOD_USERS = 20;
 
@@ -51,7 +52,7 @@ function goal(value: number | undefined, op: '<' | '<=' | '==', limit: number) {
 
 interface LogLine { time: string; msg: string; [k: string]: unknown }
 
-class BotProcess {
+export class BotProcess {
   readonly lines: LogLine[] = [];
   private raw = '';
   private exited: Promise<number | null>;
@@ -81,9 +82,9 @@ class BotProcess {
     }, 200);
   }
 
-  static async start(configPath: string, accessToken: string, name: string): Promise<BotProcess> {
+  static async start(configPath: string, accessToken: string, name: string, nodeArgs: string[] = []): Promise<BotProcess> {
     // node + tsx loader directly: one process, so /proc/<pid> is the bot itself.
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', configPath], {
+    const p = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', '--config', configPath], {
       cwd: REPO,
       env: { ...process.env, MXV_ACCESS_TOKEN: accessToken },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -141,7 +142,7 @@ class BotProcess {
 
 // ---- the lab ---------------------------------------------------------------------------
 
-interface Lab {
+export interface Lab {
   coturn: CoturnLab;
   hs: SynapseLab;
   uris: string[];
@@ -153,7 +154,7 @@ interface Lab {
   users: SynapseUser[];
 }
 
-async function startLab(): Promise<Lab> {
+export async function startLab(userCount = FLOOD_USERS): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'mxv-bench-bot-'));
   let coturn: CoturnLab | undefined;
   let hs: SynapseLab | undefined;
@@ -167,8 +168,8 @@ async function startLab(): Promise<Lab> {
     const bot = await hs.registerUser('voiptest', 'bench-bot-password');
     const driver = await hs.registerUser('admin', 'bench-admin-password', true);
     const users: SynapseUser[] = [];
-    for (let i = 0; i < FLOOD_USERS; i += 5) {
-      const batch = Array.from({ length: Math.min(5, FLOOD_USERS - i) }, (_, k) => `user${String(i + k + 1).padStart(2, '0')}`);
+    for (let i = 0; i < userCount; i += 5) {
+      const batch = Array.from({ length: Math.min(5, userCount - i) }, (_, k) => `user${String(i + k + 1).padStart(2, '0')}`);
       users.push(...(await Promise.all(batch.map((n) => hs!.registerUser(n, `bench-${n}-password`)))));
     }
     return { coturn, hs, uris, dir, dataDir: join(dir, 'data'), caFile, bot, driver, users };
@@ -180,13 +181,13 @@ async function startLab(): Promise<Lab> {
   }
 }
 
-async function stopLab(lab: Lab): Promise<void> {
+export async function stopLab(lab: Lab): Promise<void> {
   await lab.hs.stop().catch(() => undefined);
   await lab.coturn.stop().catch(() => undefined);
   rmSync(lab.dir, { recursive: true, force: true });
 }
 
-function writeConfig(lab: Lab, name: string, opts: { quality: 'off' | 'audio'; limits?: { user: number; room: number; concurrent: number } }): string {
+export function writeConfig(lab: Lab, name: string, opts: { quality: 'off' | 'audio'; limits?: { user: number; room: number; concurrent: number }; e2e?: boolean }): string {
   const l = opts.limits;
   const path = join(lab.dir, `${name}.yaml`);
   // Everything else is the bot's default (family both, e2e on, timeout 20 s, limits 60/20/2).
@@ -196,7 +197,7 @@ function writeConfig(lab: Lab, name: string, opts: { quality: 'off' | 'audio'; l
     'invites: { everyone: true }',
     ...(l ? [`limits: { userCooldownSeconds: ${l.user}, roomCooldownSeconds: ${l.room}, maxConcurrentRuns: ${l.concurrent} }`] : []),
     'schedule: { enabled: false }',
-    `engine: { allowPrivate: true, assumePublic: ["127.0.0.0/8", "::1/128"], ca: ["${lab.caFile}"], quality: ${opts.quality} }`,
+    `engine: { allowPrivate: true, assumePublic: ["127.0.0.0/8", "::1/128"], ca: ["${lab.caFile}"], quality: ${opts.quality}${opts.e2e === false ? ', e2e: false' : ''} }`,
     'logging: { level: info, format: json }',
     // A free port for /healthz + /metrics: never clash with a demo or another bot on 9464.
     'ops: { listen: "127.0.0.1:0" }',
@@ -205,7 +206,7 @@ function writeConfig(lab: Lab, name: string, opts: { quality: 'off' | 'audio'; l
   return path;
 }
 
-async function roomWithBot(lab: Lab, u: SynapseUser, body: Record<string, unknown>): Promise<string> {
+export async function roomWithBot(lab: Lab, u: SynapseUser, body: Record<string, unknown>): Promise<string> {
   const { room_id: roomId } = await api(lab.hs.url, u, 'POST', '/createRoom', { invite: [lab.bot.userId], ...body });
   const end = Date.now() + 30_000;
   for (;;) {
@@ -216,7 +217,7 @@ async function roomWithBot(lab: Lab, u: SynapseUser, body: Record<string, unknow
   }
 }
 
-const fromBot = (lab: Lab) => (s: Seen) => s.ev.sender === lab.bot.userId;
+export const fromBot = (lab: Lab) => (s: Seen) => s.ev.sender === lab.bot.userId;
 const gradeOf = (body: string) => /: (Excellent|Great|Good|Poor|Fail) \(IPv4/.exec(body)?.[1] ?? null;
 
 // ---- sequential commands: reaction and report latency --------------------------------
@@ -239,7 +240,7 @@ async function sequential(lab: Lab, quality: 'off' | 'audio', measured: number, 
       const after = (s: Seen) => w.seen.indexOf(s) >= mark && isBot(s);
       const react = await w.waitFor('⏳', (s) => after(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && relatesTo(s.ev).key === HOURGLASS, 30_000);
       const report = await w.waitFor('report', (s) => after(s) && s.ev.type === 'm.room.message' && REPORT_RE.test(String(s.ev.content.body ?? '')), 60_000);
-      const result = await w.waitFor('result reaction', (s) => after(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && RESULT_KEYS.includes(String(relatesTo(s.ev).key)), 30_000);
+      const result = await w.waitFor('result reaction', (s) => after(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && isResultKey(relatesTo(s.ev).key), 30_000);
       const seenLine = bot.find('command', logMark, (l) => l.roomId === room.id);
       // The log line may trail the result reaction on the pipe.
       for (let k = 0; k < 20 && !bot.find('run finished', logMark); k++) await new Promise((r) => setTimeout(r, 50));
@@ -316,7 +317,7 @@ async function flood(lab: Lab, where: 'dms' | 'room') {
         const first = await w.waitFor('an answer', (s) => mine(s) && (replyTo(s.ev) === cmd.eventId || (s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId)), 60_000);
         const ackMs = first.ev.origin_server_ts - ts0;
         if (first.ev.type === 'm.reaction') {
-          const result = await w.waitFor('result', (s) => mine(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && RESULT_KEYS.includes(String(relatesTo(s.ev).key)), 120_000);
+          const result = await w.waitFor('result', (s) => mine(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && isResultKey(relatesTo(s.ev).key), 120_000);
           return { kind: 'report' as Kind, ackMs, doneTs: result.ev.origin_server_ts, doneMs: result.ev.origin_server_ts - ts0, retryS: null };
         }
         const body = String(first.ev.content.body ?? '');

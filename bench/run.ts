@@ -6,6 +6,7 @@
 //   - relay packet rate, ours vs turnutils_uclient, same coturn, same size
 //   - allocation latency p50/p95 over 100 allocations, ours vs turnutils_uclient
 //   - peak RSS of a full run (child process)
+//   - full report over a 50 ms round-trip path: time, round trips per URI vs the protocol minimum
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -18,6 +19,7 @@ import { benchBot } from './bot';
 import { startAllocProxy } from './lib/alloc-proxy';
 import { deadLab, healthyLab, type Healthy } from './lib/lab';
 import { allocations, blast } from './lib/ours';
+import { reportOverRtt } from './lib/rtt';
 import { startPeer } from './lib/peer';
 import { startPeerProcess } from './lib/peer-process';
 import { runUclient } from './lib/uclient';
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
     const rate = await relayRate(healthy);
     const alloc = await allocationLatency(healthy);
     const rss = await childRun(healthy, 'audio');
+    const overRtt = await reportOverRtt(healthy, 50);
     const dead = await deadLab();
     let deadRun;
     try {
@@ -179,6 +182,7 @@ async function main(): Promise<void> {
       fullReport: { uris: healthy.uris.length, quality: 'off', ...full },
       fullReportWithoutE2E: { uris: healthy.uris.length, quality: 'off', e2e: false, ...noE2e },
       allDead: deadRun,
+      fullReportOver50msRtt: overRtt,
       audioReport: { uris: healthy.uris.length, quality: 'audio', windowMs, maxAllocations: 3, ...audio },
       audioReportMaxAllocations6: { uris: healthy.uris.length, quality: 'audio', windowMs, maxAllocations: 6, ...audio6 },
       relayRate: rate,

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `npm run demo`: installs what is missing (coturn, iptables, Chromium, the
 # Synapse venv; node modules), then runs scripts/demo.ts: a local Synapse +
-# coturn + the bot on loopback, an admin user and room, a first `!voiptest`
-# report, and how to log in to see it. Ctrl-C stops everything it started.
+# coturn (as root: hardened, in a network namespace) + the bot, an admin user
+# and room, a first `!voiptest` report, and how to log in to see it. Ctrl-C
+# stops everything it started.
 #   npm run demo                 # interactive: keeps running until Ctrl-C
 #   npm run demo -- --once       # exits after printing the report (tests, CI)
+#   npm run demo -- --fault NAME # the same stack with one scenario-lab fault (--help lists them)
 # The demo needs no browser: MXV_SKIP_CHROMIUM=1 is the default here.
 set -euo pipefail
 cd "$(dirname "$0")/.."

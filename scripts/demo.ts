@@ -1,23 +1,37 @@
-// `npm run demo`: the product on one machine, on loopback only.
+// `npm run demo`: the product on one machine.
 //
-// Starts a lab coturn (UDP, TCP, TLS), a Synapse whose turn_uris and
-// turn_shared_secret point at it, and the bot (src/main.ts) with a generated
-// config; registers an admin user, creates an admin room with the bot in it,
-// sends `!voiptest`, prints the report, and prints how to log in with a Matrix
-// client to see it. Runs until Ctrl-C, which stops everything it started (by
-// PID). Every run uses a fresh data directory (removed at the end unless
-// --keep), so running it twice just works.
+// Starts coturn, a Synapse whose turn_uris and turn_shared_secret point at it,
+// and the bot (src/main.ts) with a generated config; registers an admin user,
+// creates an admin room with the bot in it, sends `!voiptest`, prints the
+// report, and prints how to log in with a Matrix client to see it. Runs until
+// Ctrl-C, which stops everything it started (by PID). Every run uses a fresh
+// data directory (removed at the end unless --keep), so running it twice just
+// works.
 //
-//   tsx scripts/demo.ts [--once] [--keep] [--port N] [--quality off|audio|video] [--timeout-ms N]
+// As root (the usual case: the lab needs network namespaces), coturn is the
+// scenario lab's hardened coturn (test/scenarios/base.ts, the README's
+// settings) in a namespace of its own, on lab addresses the bot treats as
+// public: a healthy production setup, so the first report is Excellent.
+// `--fault NAME` starts the same stack with one of the lab's faults instead.
+// Without root it falls back to coturn on loopback, where the relay has to
+// reach 127.0.0.1 to test itself (so ACL-1 shows, and the demo says why).
+//
+//   tsx scripts/demo.ts [--once] [--keep] [--port N] [--quality off|audio|video] [--timeout-ms N] [--fault NAME] [--loopback]
 //     --once      exit after printing the report (tests, CI); exit 1 if no report came
 //     --keep      keep the data directory (configs, logs, SQLite history)
 //     --port N    Synapse client port (default: a free one)
+//     --fault N   one fault of the scenario lab (see --help for the names)
+//     --loopback  coturn on loopback even as root (no namespace)
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { SCENARIOS } from '../test/scenarios';
+import { LAB_NAME, LAB_PUBLIC } from '../test/scenarios/base';
+import { openScenarioLab, type ScenarioLab, type Served } from '../test/scenarios/runner';
+import type { Scenario } from '../test/scenarios/types';
 import { startCoturn, startSynapse, spawnGuarded, tail, type CoturnLab, type Guarded, type SynapseLab } from './lab';
 
 const ROOT = resolve(__dirname, '..');
@@ -28,6 +42,24 @@ export interface DemoArgs {
   port?: number;
   quality: 'off' | 'audio' | 'video';
   timeoutMs: number;
+  /** A scenario-lab fault to start instead of the healthy setup. */
+  fault?: string;
+  /** Force the loopback coturn (no namespace). */
+  loopback?: boolean;
+}
+
+/**
+ * The lab's faults a demo can show: a coturn or network fault behind a
+ * Synapse that mints credentials from the right secret (credential-side and
+ * realm faults need a client the lab controls, not a homeserver).
+ */
+export const DEMO_FAULTS: readonly Scenario[] = SCENARIOS.filter((s) => s.credentials === 'secret' && !s.expectedRealm && !s.name.startsWith('healthy'));
+const HEALTHY = SCENARIOS.find((s) => s.name === 'healthy')!;
+
+export function demoUsage(): string {
+  const names = DEMO_FAULTS.map((s) => `    ${s.name.padEnd(22)} ${s.title}`).join('\n');
+  return `usage: npm run demo -- [--once] [--keep] [--port N] [--quality off|audio|video] [--timeout-ms N] [--fault NAME] [--loopback]\n` +
+    `  --fault NAME  start the same stack with one fault of the scenario lab (needs root), one of:\n${names}\n`;
 }
 
 export function parseDemoArgs(argv: string[]): DemoArgs {
@@ -53,8 +85,14 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
       const t = Number(val());
       if (!Number.isInteger(t) || t < 5000) throw new Error('--timeout-ms must be an integer >= 5000');
       a.timeoutMs = t;
+    } else if (k === '--fault') {
+      const f = val();
+      if (!DEMO_FAULTS.some((s) => s.name === f)) throw new Error(`--fault must be one of: ${DEMO_FAULTS.map((s) => s.name).join(', ')} (not "${f.slice(0, 40)}")`);
+      a.fault = f;
+    } else if (k === '--loopback') {
+      a.loopback = true;
     } else if (k === '--help' || k === '-h') {
-      process.stdout.write('usage: npm run demo -- [--once] [--keep] [--port N] [--quality off|audio|video] [--timeout-ms N]\n');
+      process.stdout.write(demoUsage());
       process.exit(0);
     } else throw new Error(`unknown option ${k} (see --help)`);
   }
@@ -120,6 +158,8 @@ async function main(): Promise<number> {
   await mkdir(parent, { recursive: true });
   const dir = await mkdtemp(join(parent, 'mxv-demo-'));
   let coturn: CoturnLab | null = null;
+  let scenarioLab: ScenarioLab | null = null;
+  let served: Served | null = null;
   let synapse: SynapseLab | null = null;
   let bot: Guarded | null = null;
   let stopping: Promise<void> | null = null;
@@ -135,6 +175,8 @@ async function main(): Promise<number> {
       await bot?.stop(8000).catch(() => undefined);
       await synapse?.stop().catch(() => undefined);
       await coturn?.stop().catch(() => undefined);
+      await served?.stop().catch(() => undefined);
+      await scenarioLab?.close().catch(() => undefined);
       if (!args.keep) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       else say(`kept ${dir}`);
       clearInterval(keepAlive);
@@ -158,17 +200,50 @@ async function main(): Promise<number> {
 
   try {
     say(`data directory ${dir}`);
-    say('starting coturn (UDP, TCP and TLS on loopback)');
-    coturn = await startCoturn({ tls: true, baseDir: dir, realm: 'demo.localhost', keepDir: args.keep, noRfc5780: true, extra: DEMO_COTURN_HARDENING });
-    const u = coturn.uris('127.0.0.1');
-    const turnUris = [u.turnUdp, u.turnTcp, ...(u.turns ? [u.turns] : []), `turn:[::1]:${coturn.port}?transport=udp`];
+    const isRoot = process.getuid?.() === 0;
+    if (args.fault && (!isRoot || args.loopback)) throw new DemoError('--fault needs root: the scenario lab runs coturn in a network namespace');
+    const inLab = isRoot && !args.loopback;
+    let turnUris: string[];
+    let turnSecret: string;
+    let caPem: string;
+    // What the bot's engine needs to test this coturn (config `engine`).
+    let engineLab: Record<string, unknown>;
     const caFile = join(dir, 'coturn-ca.pem');
-    await writeFile(caFile, coturn.caPem ?? '');
+    if (inLab) {
+      const scenario = args.fault ? DEMO_FAULTS.find((x) => x.name === args.fault)! : HEALTHY;
+      say(`starting coturn in a network namespace: ${scenario.name} (${scenario.title})`);
+      scenarioLab = await openScenarioLab([scenario]);
+      served = await scenarioLab.serve(scenario);
+      turnUris = served.uris;
+      turnSecret = served.secret;
+      caPem = (served.ca ?? []).join('\n');
+      const dns = scenario.dns ?? { a: true, aaaa: true };
+      const h = served.host;
+      engineLab = {
+        // The homeserver is on loopback; the TURN server is on the lab's
+        // addresses, which stand in for the public Internet (as in the scenario lab).
+        allowPrivate: true,
+        assumePublic: LAB_PUBLIC,
+        hosts: [...(dns.a ? [`${LAB_NAME}=${h.v4}`] : []), ...(dns.aaaa && h.v6 ? [`${LAB_NAME}=${h.v6}`] : [])],
+        family: scenario.family ?? 'both',
+      };
+    } else {
+      say(isRoot ? 'starting coturn (UDP, TCP and TLS on loopback, --loopback)' : 'starting coturn (UDP, TCP and TLS on loopback; as root the demo runs it in a network namespace)');
+      coturn = await startCoturn({ tls: true, baseDir: dir, realm: 'demo.localhost', keepDir: args.keep, noRfc5780: true, extra: DEMO_COTURN_HARDENING });
+      const u = coturn.uris('127.0.0.1');
+      turnUris = [u.turnUdp, u.turnTcp, ...(u.turns ? [u.turns] : []), `turn:[::1]:${coturn.port}?transport=udp`];
+      turnSecret = coturn.secret!;
+      caPem = coturn.caPem ?? '';
+      // Loopback lab: targets and relays are 127.0.0.1/::1, which a real
+      // deployment would refuse (see README, security notes).
+      engineLab = { allowPrivate: true, assumePublic: ['127.0.0.0/8', '::1/128'] };
+    }
+    await writeFile(caFile, caPem);
 
     say('starting Synapse (turn_uris + turn_shared_secret -> that coturn); a cold start takes ~10 s');
     synapse = await startSynapse({
       turnUris,
-      turnSharedSecret: coturn.secret,
+      turnSharedSecret: turnSecret,
       turnUserLifetime: '1h',
       baseDir: dir,
       port: args.port,
@@ -199,14 +274,7 @@ async function main(): Promise<number> {
       invites: { users: [admin.userId] },
       limits: { userCooldownSeconds: 5, roomCooldownSeconds: 5 },
       schedule: { enabled: true, cron: '0 8 * * *', timezone: 'UTC' },
-      engine: {
-        // Loopback lab: targets and relays are 127.0.0.1/::1, which a real
-        // deployment would refuse (see README, security notes).
-        allowPrivate: true,
-        assumePublic: ['127.0.0.0/8', '::1/128'],
-        ca: [caFile],
-        quality: args.quality,
-      },
+      engine: { ...engineLab, ca: caPem ? [caFile] : [], quality: args.quality },
       logging: { level: 'info', format: 'text' },
       // /healthz + /metrics on a free port (9464 may be another bot's).
       ops: { listen: '127.0.0.1:0' },
@@ -274,8 +342,10 @@ async function main(): Promise<number> {
     const out = process.stdout;
     out.write(`\n===== the report the bot posted in the admin room (${seconds} s) =====\n\n`);
     out.write(`${report!.content.body ?? ''}\n`);
-    out.write('\n(On loopback the relay has to reach 127.0.0.1 to test itself, so the bot flags the loopback ACL (ACL-1)\n');
-    out.write(' as unsafe; a production coturn with the README settings does not have that finding.)\n');
+    if (!inLab) {
+      out.write('\n(On loopback the relay has to reach 127.0.0.1 to test itself, so the bot flags the loopback ACL (ACL-1)\n');
+      out.write(' as unsafe; as root the demo runs coturn in a network namespace, where it is Excellent.)\n');
+    }
     out.write('\n===== see it in a Matrix client =====\n\n');
     out.write(`  Homeserver:  ${synapse.url}\n`);
     out.write(`  User:        ${admin.userId}   (user name: admin)\n`);

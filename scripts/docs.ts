@@ -30,11 +30,11 @@ export function checksSection(): string {
     const spec = CHECKS[id];
     out.push(`#### ${id}: ${spec.title}`, '', `Scope: ${SCOPE[spec.scope]}.`, '');
     const rows = HINTS.filter((h) => h.id === id);
-    const def = rows.find((r) => r.cause === 'default');
-    const causes = rows.filter((r) => r.cause !== 'default');
+    const def = rows.find((r) => r.cause === 'default' && !r.impl);
+    const causes = rows.filter((r) => r !== def);
     if (causes.length) {
       out.push('| finding (cause) | what to do |', '|---|---|');
-      for (const r of causes) out.push(`| \`${r.cause}\` | ${cell(r.hint)} |`);
+      for (const r of causes) out.push(`| \`${r.cause}\`${r.impl ? ` (${r.impl})` : ''} | ${cell(r.hint)} |`);
       out.push('');
     }
     if (def) out.push(`${causes.length ? 'Any other cause' : 'When it fails'}: ${def.hint}`, '');

@@ -2,7 +2,7 @@
 # Installs what the local lab needs, only when it is missing (idempotent; run by
 # `npm test` and `npm run demo` on a fresh Debian 12 machine as root):
 #   - Debian packages: coturn (turnserver), iptables, openssl, iproute2 (ip),
-#     chromium (only when /usr/bin/chromium is missing), python3/python3-venv;
+#     chromium and its emoji font (only when missing), python3/python3-venv;
 #     `apt-get update` runs once, and only when something is missing.
 #   - the Synapse virtualenv, outside the repo so fresh clones on the same
 #     machine reuse it: ${MXV_SYNAPSE_VENV:-$HOME/.cache/mx-voiptest/synapse-venv}.
@@ -14,7 +14,9 @@
 # meant to reach nothing.
 # Node modules are not handled here (scripts/test.sh does that).
 # Env: MXV_SYNAPSE_VENV (venv path), MXV_SYNAPSE_VERSION (pip spec, e.g. "==1.130.0"),
-#      MXV_SKIP_SYNAPSE=1 (skip the venv), MXV_SKIP_CHROMIUM=1, MXV_LIVEKIT_BIN, MXV_SKIP_LIVEKIT=1.
+#      MXV_SKIP_SYNAPSE=1 (skip the venv), MXV_SKIP_CHROMIUM=1, MXV_SKIP_XMPP=1 (no Prosody/ejabberd),
+#      MXV_LIVEKIT_BIN, MXV_SKIP_LIVEKIT=1.
+# Prosody's and ejabberd's system services are not started (policy-rc.d below): the lab runs its own.
 set -euo pipefail
 
 say() { echo "ensure-deps: $*" >&2; }
@@ -43,7 +45,17 @@ need iptables command -v iptables
 need openssl  command -v openssl
 need iproute2 command -v ip
 need procps   command -v ps
-if [ "${MXV_SKIP_CHROMIUM:-0}" != 1 ]; then need chromium test -x /usr/bin/chromium; fi
+# XMPP lab (#14): Prosody (its DNS library lua-unbound, else it stops at a prompt) and ejabberd.
+if [ "${MXV_SKIP_XMPP:-0}" != 1 ]; then
+  need prosody     test -x /usr/bin/prosody
+  need lua-unbound lua5.4 -e 'require "lunbound"'
+  need ejabberd    test -x /usr/sbin/ejabberdctl
+fi
+if [ "${MXV_SKIP_CHROMIUM:-0}" != 1 ]; then
+  need chromium test -x /usr/bin/chromium
+  # The report screenshots (test-artifacts/, docs/report.png) show status emoji.
+  need fonts-noto-color-emoji test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+fi
 LIVEKIT_BIN="${MXV_LIVEKIT_BIN:-$HOME/.cache/mx-voiptest/livekit-server-v1.9.11}"
 if [ "${MXV_SKIP_LIVEKIT:-0}" != 1 ] && [ ! -x "$LIVEKIT_BIN" ]; then need golang-go command -v go; fi
 if ! command -v python3 >/dev/null 2>&1; then

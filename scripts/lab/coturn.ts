@@ -349,7 +349,8 @@ export async function startCoturn(opts: CoturnOptions = {}): Promise<CoturnLab> 
 async function waitReady(proc: Guarded, opts: CoturnOptions, ip: string, port: number, tlsPort: number, timeoutMs: number): Promise<void> {
   if (proc.pid < 0) throw new LabCoturnError('could not spawn turnserver');
   const deadline = Date.now() + timeoutMs;
-  const mode: 'udp' | 'tcp' = opts.noUdp ? 'tcp' : 'udp';
+  // A coturn that ignores STUN (no-stun) is ready when it accepts TCP.
+  const mode: 'udp' | 'tcp' = opts.noUdp || opts.extra?.includes('no-stun') ? 'tcp' : 'udp';
   const inNs = Boolean(opts.netns) && (opts.probeFrom ?? 'netns') === 'netns';
   while (Date.now() < deadline) {
     if (!proc.alive) {

@@ -8,6 +8,7 @@ import type { BotConfig } from '../config';
 import { HistoryStore, StoreError } from '../store';
 import type { Logger } from '../ops/log';
 import { VoiptestMetrics } from '../ops/metrics';
+import { privateDataDir } from '../ops/private-files';
 import { scrubText as scrub, registerSecretValue } from '../ops/redact';
 import type { Health } from '../ops/server';
 import { runCheck } from '../tester/engine';
@@ -21,9 +22,11 @@ import { startEndpoints, type Endpoints } from './endpoints';
 import { boundedMessage, type MatrixEvent } from './incoming';
 import { BotIo } from './io';
 import { Limits } from './limits';
+import { ownPorts } from './own-ports';
 import { notice } from './message';
 import { engineOptionsOf, RunService } from './runs';
 import { Scheduler } from './scheduler';
+import { xmppAccounts } from '../commands/xmpp';
 import { describeError, withRetry } from './send';
 import { login, type Session } from './session';
 import { chooseSource, serverOf } from './source';
@@ -111,6 +114,11 @@ export class VoipBot {
   async start(): Promise<void> {
     const c = this.config;
     try {
+      privateDataDir(c.dataDir);
+    } catch (e) {
+      this.log.warn('could not make the data directory private (0700/0600)', { dataDir: c.dataDir, error: describeError(e) });
+    }
+    try {
       this.store = HistoryStore.open(join(c.dataDir, 'history.db'));
     } catch (e) {
       // Keep running without history; every history answer says why.
@@ -122,6 +130,7 @@ export class VoipBot {
     // HTTP first: /healthz answers (503) while we log in and catch up.
     this.endpoints = await startEndpoints({
       config: c, metrics: this.metrics, health: () => this.health(), engineOptions: engineOptionsOf(c.engine), log: this.log,
+      ownPorts: ownPorts(() => this.client ?? null, c.turn.uris),
       runCheck: (o) => {
         const done = this.metrics.runStarted();
         return this.engine(o).finally(done);
@@ -278,7 +287,7 @@ export class VoipBot {
         setRooms: (rooms) => this.wrapStore(() => this.scheduler.setRooms(rooms)),
       },
       requestRun: (ctx, opts) => this.requestRun(ctx, opts),
-      sendJson: (ctx, id) => this.runs.sendJson(ctx.roomId, id, (text) => ctx.reply({ text })),
+      sendJson: (ctx, id) => this.runs.sendJson(ctx.roomId, ctx.sender, id, (text) => ctx.reply({ text })),
       activeRuns: () => this.limits.active,
     };
   }
@@ -293,8 +302,9 @@ export class VoipBot {
   }
 
   /** `!voiptest` (and `!voiptest browser`): admission, then a run here or a helper link in a DM. */
-  private async requestRun(ctx: CommandContext, opts: { browser?: boolean } = {}): Promise<void> {
+  private async requestRun(ctx: CommandContext, opts: { browser?: boolean; xmpp?: boolean } = {}): Promise<void> {
     if (this.stopping) return ctx.reply({ text: 'I am shutting down; try again in a minute.' });
+    if (opts.xmpp) return this.xmppRuns(ctx);
     const source = chooseSource(ctx.sender, this.session, this.config, { browser: opts.browser === true, helper: this.browser !== null });
     if (source.kind === 'refuse') return ctx.reply({ text: source.message });
     const adm = this.limits.admit(ctx.sender, ctx.roomId);
@@ -341,10 +351,34 @@ export class VoipBot {
       return;
     }
     const source = chooseSource(null, this.session, this.config, { helper: false });
-    if (source.kind !== 'run') {
+    try {
+      if (source.kind === 'run') await this.runs.run({ trigger: 'schedule', roomIds: rooms, requester: null, spec: source.spec, mentionOnRegression: true });
+      // The XMPP accounts' services: a section (report) each, after the homeserver's.
+      for (const spec of xmppAccounts(this.config).specs) {
+        if (this.stopping) break;
+        await this.runs.run({ trigger: 'schedule', roomIds: rooms, requester: null, spec, mentionOnRegression: true });
+      }
+    } finally {
       adm.release();
+    }
+  }
+
+  /** `!voiptest xmpp` (admins): each configured XMPP account's services, one report each, in one run slot. */
+  private async xmppRuns(ctx: CommandContext): Promise<void> {
+    const { specs, problems } = xmppAccounts(this.config);
+    if (specs.length === 0) {
+      return ctx.reply({ text: ['No XMPP account to test: add JIDs to xmpp.accounts and their passwords to xmpp.passwords.', ...problems].join('\n') });
+    }
+    if (problems.length) await ctx.reply({ text: `Skipped: ${problems.join('; ')}` });
+    const adm = this.limits.admit(ctx.sender, ctx.roomId);
+    if (!adm.ok) {
+      if (this.refusalNotices.take(ctx.sender)) await ctx.reply({ text: adm.message });
       return;
     }
-    await this.runs.run({ trigger: 'schedule', roomIds: rooms, requester: null, spec: source.spec, mentionOnRegression: true }).finally(() => adm.release());
+    try {
+      for (const spec of specs) await this.runs.run({ trigger: 'command', roomIds: [ctx.roomId], requester: ctx.sender, spec, reactTo: ctx.eventId });
+    } finally {
+      adm.release();
+    }
   }
 }

@@ -5,7 +5,7 @@
 import type { BotConfig } from '../config';
 import type { Logger } from '../ops/log';
 import { scrubText as scrub } from '../ops/redact';
-import { reportTargetKey } from '../store';
+import { sharedTargetKey } from '../store';
 import type { CommandContext } from '../commands';
 import type { FailedEvent, HelperService, ReportEvent } from '../web/service';
 import type { DirectRooms } from './direct-rooms';
@@ -61,8 +61,8 @@ export class BrowserRequests {
   async onReport(ev: ReportEvent): Promise<void> {
     const asked = this.take(ev.userId, ev.roomId);
     await this.runs.finish({
-      trigger: 'browser', roomIds: [ev.roomId], requester: ev.userId, key: reportTargetKey(ev.report), sourceKind: ev.report.source.kind,
-      report: ev.report, failure: null, durationMs: ev.report.durationMs,
+      trigger: 'browser', roomIds: [ev.roomId], requester: ev.userId, key: sharedTargetKey(ev.userId, ev.report.uris.map((u) => u.uri)), sourceKind: ev.report.source.kind,
+      report: ev.report, failure: null, durationMs: ev.report.durationMs, userTargets: true,
       ...(asked ? { reactTo: { ...asked, hourglass: null } } : {}),
     });
   }
@@ -71,8 +71,8 @@ export class BrowserRequests {
     const asked = this.take(ev.userId, ev.roomId);
     const failure = scrub(`The browser test for ${ev.userId} could not finish: ${ev.reason}`);
     await this.runs.finish({
-      trigger: 'browser', roomIds: [ev.roomId], requester: ev.userId, key: 'browser:unknown', sourceKind: 'shared',
-      report: null, failure, durationMs: 0,
+      trigger: 'browser', roomIds: [ev.roomId], requester: ev.userId, key: sharedTargetKey(ev.userId, []), sourceKind: 'shared',
+      report: null, failure, durationMs: 0, userTargets: true,
       ...(asked ? { reactTo: { ...asked, hourglass: null } } : {}),
     });
   }

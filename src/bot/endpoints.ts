@@ -9,6 +9,7 @@ import type { VoiptestMetrics } from '../ops/metrics';
 import { opsRoutes, parseListen, startOpsServer, type Health } from '../ops/server';
 import type { CheckOptions } from '../tester/options';
 import type { Report } from '../tester/report';
+import type { UserTargetPolicy } from '../tester/user-targets';
 import { HelperService } from '../web/service';
 
 export interface Endpoints {
@@ -25,6 +26,13 @@ export interface EndpointOptions {
   engineOptions: Omit<CheckOptions, 'credentials'>;
   runCheck: (o: CheckOptions) => Promise<Report>;
   log: Logger;
+  /** Ports the bot's own deployment advertises (user-shared URIs may use them too). */
+  ownPorts?: () => Promise<readonly number[]>;
+}
+
+/** The user-target policy from the config. */
+export function userTargetPolicyOf(c: BotConfig['userTargets']): UserTargetPolicy {
+  return { ports: c.ports.map(Number), maxPerRun: c.maxPerRun, maxPerUserPerDay: c.maxPerUserPerDay, sameDomain: c.sameDomain, allowRanges: c.allowRanges };
 }
 
 /** "127.0.0.1:0" and " 127.0.0.1:0 " are the same address; hosts compare case-insensitively. */
@@ -52,6 +60,8 @@ export async function startEndpoints(o: EndpointOptions): Promise<Endpoints> {
       runCheck: o.runCheck,
       logger: o.log.child({ component: 'helper' }),
       extraRoutes: shared ? routes : undefined,
+      userTargets: userTargetPolicyOf(o.config.userTargets),
+      ownPorts: o.ownPorts,
     });
     await helper.start();
     if (shared) {

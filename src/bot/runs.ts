@@ -19,7 +19,12 @@ import type { SourceKind } from '../tester/types';
 import { formatTime } from '../render/format';
 import type { BotIo } from './io';
 import { asReply, inThread, notice, reportMessages, resultReaction } from './message';
+import { displayReport, safeText } from '../ops/defang';
 import { describeError } from './send';
+import { Throttle } from './throttle';
+
+/** Uploaded JSON files kept for re-sending (a stored run never changes). */
+const MAX_CACHED_UPLOADS = 200;
 
 /** "02:55 UTC" when the previous run was the same day as this one, else "2026-01-01 02:55 UTC". */
 export function sinceTime(prevIso: string, nowIso: string): string {
@@ -74,6 +79,8 @@ export interface Finished {
   /** The command to react to with the result (and the ⏳ to take back). */
   reactTo?: { roomId: string; eventId: string; hourglass: string | null };
   mentionOnRegression?: boolean;
+  /** Targets from a user (browser helper): no per-target metrics (their label values are unbounded). */
+  userTargets?: boolean;
 }
 
 export interface RunServiceDeps {
@@ -88,8 +95,12 @@ export interface RunServiceDeps {
 
 export class RunService {
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly jsonCooldown: Throttle;
+  private readonly uploaded = new Map<number, { url: string; size: number }>();
 
-  constructor(private readonly d: RunServiceDeps) {}
+  constructor(private readonly d: RunServiceDeps) {
+    this.jsonCooldown = new Throttle(d.config.limits.jsonCooldownSeconds * 1000);
+  }
 
   /** Runs started and not yet finished (what stop() waits for). */
   pending(): Promise<void>[] {
@@ -133,7 +144,7 @@ export class RunService {
   async finish(r: Finished): Promise<void> {
     const { io, config, metrics, store, log } = this.d;
     const { report, failure } = r;
-    metrics.recordRun({ trigger: r.trigger, target: r.key, durationMs: r.durationMs, report });
+    metrics.recordRun({ trigger: r.trigger, target: r.userTargets ? null : r.key, durationMs: r.durationMs, report });
     const headline: string[] = [];
     const footer: string[] = [];
     let mention: string[] = [];
@@ -168,13 +179,14 @@ export class RunService {
     }
     for (const roomId of r.roomIds) {
       try {
+        // Shown: server text defanged, URIs without credentials or query (history keeps the report as measured).
         if (!report) {
-          const n = notice([failure ?? 'The test failed.', ...footer].join('\n'));
+          const n = notice(safeText([failure ?? 'The test failed.', ...footer].join('\n')));
           await io.send(roomId, r.reactTo?.roomId === roomId ? asReply(n, r.reactTo.eventId) : n);
           continue;
         }
         // The summary answers the command (a reply) in its room; the details go into a thread under it.
-        const m = reportMessages(report, { headline, footer, mention });
+        const m = reportMessages(displayReport(report), { headline, footer, mention });
         const rootId = await io.send(roomId, r.reactTo?.roomId === roomId ? asReply(m.summary, r.reactTo.eventId) : m.summary);
         let previous = rootId;
         for (const part of m.thread) previous = await io.send(roomId, inThread(part, rootId, previous));
@@ -190,14 +202,23 @@ export class RunService {
     log.info('run finished', { trigger: r.trigger, target: r.key, grade: report?.grade.overall ?? null, ms: r.durationMs });
   }
 
-  /** `json <id>`: the stored report as a file. */
-  async sendJson(roomId: string, id: number, reply: (text: string) => Promise<void>): Promise<void> {
+  /** `json <id>`: the stored report as a file, uploaded once per run; one request per user per cooldown. */
+  async sendJson(roomId: string, user: string, id: number, reply: (text: string) => Promise<void>): Promise<void> {
     const { io } = this.d;
-    const json = this.d.store?.reportJson(id);
-    if (!json) return reply(`Run #${id} has no stored report.`);
-    const pretty = Buffer.from(`${JSON.stringify(JSON.parse(json), null, 2)}\n`, 'utf8');
+    const wait = this.jsonCooldown.waitS(user);
+    if (wait > 0) return reply(`You asked for a JSON report recently; try again in ${wait} s.`);
+    this.jsonCooldown.mark(user);
     const name = `voiptest-run-${id}.json`;
-    const url = await io.retrying('upload', () => io.client.uploadContent(pretty, 'application/json', name), 60_000);
-    await io.send(roomId, { msgtype: 'm.file', body: name, filename: name, url, info: { mimetype: 'application/json', size: pretty.length } });
+    let file = this.uploaded.get(id);
+    if (!file) {
+      const json = this.d.store?.reportJson(id);
+      if (!json) return reply(`Run #${id} has no stored report.`);
+      const pretty = Buffer.from(`${JSON.stringify(JSON.parse(json), null, 2)}\n`, 'utf8');
+      const url = await io.retrying('upload', () => io.client.uploadContent(pretty, 'application/json', name), 60_000);
+      file = { url, size: pretty.length };
+      this.uploaded.set(id, file);
+      while (this.uploaded.size > MAX_CACHED_UPLOADS) this.uploaded.delete(this.uploaded.keys().next().value!);
+    }
+    await io.send(roomId, { msgtype: 'm.file', body: name, filename: name, url: file.url, info: { mimetype: 'application/json', size: file.size } });
   }
 }

@@ -33,10 +33,26 @@ export class Scheduler {
     return this.saved.rooms ?? (this.config.schedule.rooms.length ? this.config.schedule.rooms : this.config.adminRooms);
   }
 
+  /** Why the expression fires too often (null when it does not): its shortest gap over the next runs. */
+  tooOften(cron: string, timezone: string): string | null {
+    const min = this.config.schedule.minIntervalSeconds;
+    const runs = new Cron(cron, { timezone, paused: true }).nextRuns(20);
+    let gap = Infinity;
+    for (let i = 1; i < runs.length; i++) gap = Math.min(gap, (runs[i]!.getTime() - runs[i - 1]!.getTime()) / 1000);
+    if (gap >= min) return null;
+    return `"${cron}" runs every ${gap} s at times; the scheduled report may run at most every ${min} s (schedule.minIntervalSeconds)`;
+  }
+
   start(): void {
     this.job?.stop();
     this.job = null;
     if (!this.config.schedule.enabled) return;
+    const often = this.tooOften(this.cron, this.timezone);
+    if (often) {
+      // A saved or configured schedule that fires too often is not run at all (and says why).
+      this.onError(new Error(`scheduled report off: ${often}`));
+      return;
+    }
     // protect: a slow run never overlaps the next tick.
     this.job = new Cron(this.cron, { timezone: this.timezone, protect: true, catch: (e) => this.onError(e) }, async () => {
       try {
@@ -75,6 +91,8 @@ export class Scheduler {
   set(cron: string, timezone: string): ScheduleInfo {
     if (!isValidCron(cron)) throw new Error(`"${cron}" is not a valid cron expression`);
     if (!isValidTimezone(timezone)) throw new Error(`"${timezone}" is not a known time zone`);
+    const often = this.tooOften(cron, timezone);
+    if (often) throw new Error(often);
     return this.save({ ...this.saved, cron, timezone });
   }
 

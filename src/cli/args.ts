@@ -22,8 +22,10 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'access-token', arg: 'T', group: 'source', help: 'access token for --homeserver (or env MXV_ACCESS_TOKEN)', secretEnv: 'MXV_ACCESS_TOKEN' },
   { name: 'user', arg: 'MXID', group: 'source', help: 'log in to --homeserver as this user (with --password)' },
   { name: 'uri', arg: 'URI', repeat: true, group: 'source', help: 'a stun:/turn:/turns: URI to test' },
+  { name: 'xmpp', arg: 'JID', group: 'source', help: 'log in as this XMPP account (with --password) and test the STUN/TURN it discovers (XEP-0215)' },
+  { name: 'xmpp-server', arg: 'HOST[:PORT]', group: 'source', help: 'connect --xmpp here instead of the SRV records (xmpps://HOST[:PORT] for direct TLS)' },
   { name: 'username', arg: 'U', group: 'source', help: 'TURN username for --uri' },
-  { name: 'password', arg: 'P', group: 'source', help: 'TURN or Matrix password (or env MXV_PASSWORD)', secretEnv: 'MXV_PASSWORD' },
+  { name: 'password', arg: 'P', group: 'source', help: 'TURN, Matrix or XMPP password (or env MXV_PASSWORD)', secretEnv: 'MXV_PASSWORD' },
   { name: 'secret', arg: 'S', group: 'source', help: 'TURN REST shared secret: mint credentials (or env MXV_TURN_SECRET)', secretEnv: 'MXV_TURN_SECRET' },
   { name: 'ttl', arg: 'SECONDS', group: 'source', help: 'lifetime of minted credentials (default 3600)' },
   { name: 'user-id', arg: 'ID', group: 'source', help: 'user part of minted REST usernames (default mx-voiptest)' },
@@ -36,7 +38,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'rtc-federation-url', arg: 'URL', group: 'options', help: 'lab use: federation base URL for the OpenID check (RTC-4) instead of discovery' },
   { name: 'allow-private', group: 'options', help: 'lab use: permit loopback/private/special targets' },
   { name: 'assume-public', arg: 'CIDR', repeat: true, group: 'options', help: 'lab use: treat relayed addresses in this range as public' },
-  { name: 'ca', arg: 'FILE', repeat: true, group: 'options', help: 'lab use: extra trusted CA (PEM) for turns:' },
+  { name: 'ca', arg: 'FILE', repeat: true, group: 'options', help: 'lab use: extra trusted CA (PEM) for turns: (and the --xmpp server)' },
   { name: 'quality', arg: 'off|audio|video', group: 'options', help: 'path quality measurement (default audio)' },
   { name: 'no-e2e', group: 'options', help: 'skip the in-process WebRTC check (E2E-1)' },
   { name: 'format', arg: 'text|markdown|html|json', group: 'options', help: 'output format (default text)' },
@@ -62,6 +64,7 @@ export function helpText(): string {
     'source (one of):',
     '  --homeserver URL (--access-token T | --user MXID --password P)',
     '  --uri URI ... (--username U --password P | --secret S [--ttl SECONDS] [--user-id ID])',
+    '  --xmpp JID --password P [--xmpp-server HOST[:PORT]]',
     '',
     ...OPTIONS.filter((o) => o.group === 'source').map(line),
     '',
@@ -146,8 +149,15 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const uris = raw.get('uri') ?? [];
   const password = secretOf(raw, 'password', env);
   const secret = secretOf(raw, 'secret', env);
+  const xmpp = one(raw, 'xmpp');
   let credentials: CredentialSpec;
-  if (homeserver !== undefined) {
+  if (xmpp !== undefined) {
+    if (homeserver !== undefined || uris.length > 0) throw new UsageError('give one source: --xmpp, --homeserver or --uri');
+    if (!password) throw new UsageError('--xmpp needs --password P (or env MXV_PASSWORD)');
+    credentials = { kind: 'xmpp', jid: xmpp, password, ...(one(raw, 'xmpp-server') !== undefined ? { server: one(raw, 'xmpp-server') } : {}) };
+  } else if (raw.has('xmpp-server')) {
+    throw new UsageError('--xmpp-server needs --xmpp JID');
+  } else if (homeserver !== undefined) {
     if (uris.length > 0) throw new UsageError('give either --homeserver or --uri, not both');
     const accessToken = secretOf(raw, 'access-token', env);
     const user = one(raw, 'user');
@@ -162,7 +172,7 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       credentials = { kind: 'explicit', uris, username, password };
     }
   } else {
-    throw new UsageError('nothing to test: give --homeserver URL or --uri URI (see --help)');
+    throw new UsageError('nothing to test: give --homeserver URL, --uri URI or --xmpp JID (see --help)');
   }
 
   let only: CheckId[] | undefined;

@@ -8,6 +8,7 @@ import { scheduleRooms, scheduleSet, scheduleShow } from './schedule';
 import { status } from './status';
 import type { CommandContext, CommandSpec } from './types';
 import { voiptest } from './voiptest';
+import { xmpp } from './xmpp';
 
 export const COMMANDS: readonly CommandSpec[] = [
   voiptest,
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   scheduleShow,
   scheduleSet,
   scheduleRooms,
+  xmpp,
 ];
 
 export type Dispatch =

@@ -7,38 +7,39 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 /** Tags become a space, the common entities their character; linear in the input. */
 export function htmlToText(html: string): string {
   const out: string[] = [];
+  // Next positions of each delimiter, looked up again only once passed: every
+  // character is scanned a bounded number of times (indexOf from each '&' to a
+  // ';' that never comes would be quadratic).
+  const next = { '<': -2, '&': -2, '>': -2, ';': -2 };
+  const find = (ch: keyof typeof next, from: number): number => {
+    if (next[ch] !== -1 && next[ch] < from) next[ch] = html.indexOf(ch, from);
+    return next[ch];
+  };
   let i = 0;
+  let text = 0; // start of the text not yet copied to out
   while (i < html.length) {
-    const lt = html.indexOf('<', i);
-    const amp = html.indexOf('&', i);
-    const next = lt < 0 ? amp : amp < 0 ? lt : Math.min(lt, amp);
-    if (next < 0) {
-      out.push(html.slice(i));
-      break;
-    }
-    out.push(html.slice(i, next));
-    if (next === lt) {
-      const gt = html.indexOf('>', lt + 1);
+    const lt = find('<', i);
+    const amp = find('&', i);
+    const at = lt < 0 ? amp : amp < 0 ? lt : Math.min(lt, amp);
+    if (at < 0) break;
+    if (at === lt) {
+      const gt = find('>', lt + 1);
       // No '>' anywhere after: no more tags can close; the rest is text.
-      if (gt < 0) {
-        out.push(html.slice(lt));
-        break;
-      }
-      out.push(' ');
-      i = gt + 1;
+      if (gt < 0) break;
+      out.push(html.slice(text, lt), ' ');
+      i = text = gt + 1;
     } else {
-      const semi = html.indexOf(';', amp + 1);
-      const name = semi > amp && semi - amp <= 6 ? html.slice(amp + 1, semi) : '';
-      const ch = ENTITIES[name];
+      const semi = find(';', amp + 1);
+      const ch = semi > amp && semi - amp <= 6 ? ENTITIES[html.slice(amp + 1, semi)] : undefined;
       if (ch !== undefined) {
-        out.push(ch);
-        i = semi + 1;
+        out.push(html.slice(text, amp), ch);
+        i = text = semi + 1;
       } else {
-        out.push('&');
-        i = amp + 1;
+        i = amp + 1; // a plain '&': stays in the text
       }
     }
   }
+  out.push(html.slice(text));
   return out.join('');
 }
 

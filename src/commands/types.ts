@@ -54,7 +54,7 @@ export interface CommandServices {
    * Start a run for this request (cooldowns, reactions, report: the runtime's
    * job). browser: send the requester a browser helper link instead.
    */
-  requestRun(ctx: CommandContext, opts?: { browser?: boolean }): Promise<void>;
+  requestRun(ctx: CommandContext, opts?: { browser?: boolean; xmpp?: boolean }): Promise<void>;
   /** Upload a run's JSON report to the room as an m.file. */
   sendJson(ctx: CommandContext, runId: number): Promise<void>;
   activeRuns(): number;

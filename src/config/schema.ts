@@ -72,12 +72,14 @@ export const SCHEMA = {
     userCooldownSeconds: { t: 'int', default: 60, min: 0, max: 86400, doc: 'Minimum time between two runs requested by the same user.' },
     roomCooldownSeconds: { t: 'int', default: 20, min: 0, max: 86400, doc: 'Minimum time between two runs in the same room.' },
     maxConcurrentRuns: { t: 'int', default: 2, min: 1, max: 32, doc: 'Runs at once; more requests get "busy, try again" instead of a queue.' },
+    jsonCooldownSeconds: { t: 'int', default: 30, min: 0, max: 86400, doc: 'Minimum time between two "json" uploads for the same user (the file of a run is uploaded once and then re-sent).' },
   },
   schedule: {
     enabled: { t: 'bool', default: true, doc: 'Post a scheduled report (needs rooms: schedule.rooms or adminRooms).' },
     cron: { t: 'cron', default: '0 8 * * *', env: 'MXV_SCHEDULE_CRON', doc: 'When to post it (cron, 5 or 6 fields). Admins can change it with "schedule set".' },
     timezone: { t: 'timezone', default: 'UTC', doc: 'IANA time zone of the cron expression.' },
     rooms: { t: 'list', default: [], item: ROOM, itemHint: 'a room id or alias', doc: 'Rooms for the scheduled report; empty means adminRooms.' },
+    minIntervalSeconds: { t: 'int', default: 3600, min: 1, max: 604800, doc: 'The schedule may not run more often than this (a cron that fires sooner is refused).' },
   },
   turn: {
     sharedSecret: {
@@ -86,6 +88,17 @@ export const SCHEMA = {
     },
     uris: { t: 'list', default: [], item: /^(stun|turns?):\S+$/, itemHint: 'a stun:/turn:/turns: URI', example: '["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]', doc: 'URIs to test with minted credentials (needed with sharedSecret).' },
     ttl: { t: 'int', default: 3600, min: 60, max: 604800, doc: 'Lifetime in seconds of minted credentials.' },
+  },
+  xmpp: {
+    accounts: {
+      t: 'list', default: [], item: /^[^\s@/]{1,256}@[A-Za-z0-9.-]{1,253}( (xmpps:\/\/)?[A-Za-z0-9.:[\]-]{1,260})?$/, itemHint: 'a JID, optionally followed by a server (host:port, or xmpps://host:port for direct TLS)',
+      example: '["voiptest@example.org"]',
+      doc: 'XMPP accounts whose XEP-0215 STUN/TURN the scheduled report tests, each in its own section; admins run them with "xmpp". Their passwords go in xmpp.passwords.',
+    },
+    passwords: {
+      t: 'secret', default: null, env: 'MXV_XMPP_PASSWORDS',
+      doc: 'One line per account of xmpp.accounts: "JID PASSWORD". Use MXV_XMPP_PASSWORDS_FILE (a file readable by the bot only), not this file.',
+    },
   },
   engine: {
     family: { t: 'enum', default: 'both', values: ['ipv4', 'ipv6', 'both'], doc: 'Address families to test.' },
@@ -112,6 +125,19 @@ export const SCHEMA = {
     connectSrc: {
       t: 'list', default: [], item: /^\S+$/, itemHint: 'a CSP source like http://127.0.0.1:*',
       doc: 'Lab use: origins the page may reach besides https: (e.g. "http://127.0.0.1:*" for a plain-HTTP lab homeserver).',
+    },
+  },
+  userTargets: {
+    ports: {
+      t: 'list', default: ['3478', '3479', '5349', '5350', '443', '80'], item: /^\d{1,5}$/, itemHint: 'a port number',
+      doc: 'Ports a user-shared TURN URI (browser helper) may name; the ports the bot\'s own homeserver and turn.uris advertise are allowed too. Other URIs are not tested.',
+    },
+    maxPerRun: { t: 'int', default: 12, min: 1, max: 64, doc: 'Most distinct address:port targets one run on user-shared URIs may reach; more refuse the run.' },
+    maxPerUserPerDay: { t: 'int', default: 36, min: 1, max: 10000, doc: 'Most distinct address:port targets one user may have tested per UTC day.' },
+    sameDomain: { t: 'bool', default: false, doc: 'User-shared URIs must name hosts within the requester\'s own server name (no IP literals).' },
+    allowRanges: {
+      t: 'list', default: [], item: /^[0-9a-fA-F:.]+\/\d{1,3}$/, itemHint: 'a CIDR like 10.0.0.0/8',
+      doc: 'Lab use: address ranges user-shared targets may be in besides public addresses. engine.allowPrivate never applies to them.',
     },
   },
   ops: {

@@ -32,8 +32,8 @@ export interface MetricsReport {
 
 export interface RunRecord {
   trigger: string;
-  /** The tested target (a homeserver or a URI set, e.g. the store's targetKey); never a credential. */
-  target: string;
+  /** The tested target (a homeserver or a URI set, e.g. the store's targetKey); never a credential. Null: no per-target series (targets from users, which are unbounded). */
+  target: string | null;
   durationMs: number;
   /** null when the run could not complete (refused target, crash): counted as result="error". */
   report: MetricsReport | null;
@@ -96,6 +96,10 @@ export class VoiptestMetrics {
       this.runs.inc({ trigger, result });
       if (Number.isFinite(rec.durationMs) && rec.durationMs >= 0) this.duration.observe({ trigger }, rec.durationMs / 1000);
       if (!rec.report) return;
+      for (const c of rec.report.checks) {
+        if (c.status === 'fail') this.checkFailures.inc({ check: isCheckId(c.id) ? c.id : 'other' });
+      }
+      if (rec.target === null) return;
       const target = rec.target.slice(0, 200);
       const g = rec.report.grade;
       this.grade.setValue({ target, family: 'overall' }, GRADE_VALUE[g.overall] ?? 0);
@@ -103,9 +107,6 @@ export class VoiptestMetrics {
       this.grade.setValue({ target, family: 'ipv6' }, GRADE_VALUE[g.ipv6] ?? 0);
       this.unsafe.setValue({ target }, rec.report.security?.verdict === 'unsafe' ? 1 : 0);
       this.lastRun.setValue({ target }, Math.floor(this.now() / 1000));
-      for (const c of rec.report.checks) {
-        if (c.status === 'fail') this.checkFailures.inc({ check: isCheckId(c.id) ? c.id : 'other' });
-      }
     } catch {
       // Metrics are best effort: never fail a run because of them.
     }

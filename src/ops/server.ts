@@ -55,14 +55,14 @@ export interface OpsServer {
 
 export async function startOpsServer(opts: OpsRoutesOptions & { host?: string; port?: number }): Promise<OpsServer> {
   const routes = opsRoutes(opts);
-  const server: Server = createServer((req, res) => {
+  // Same bounds as the helper: headers within 2 s (checked every 500 ms), few sockets.
+  const server: Server = createServer({ headersTimeout: 2000, requestTimeout: 5000, connectionsCheckingInterval: 500 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routes[path];
     if (route) route(req, res);
     else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
-  server.requestTimeout = 5000;
-  server.headersTimeout = 5000;
+  server.maxConnections = 32;
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

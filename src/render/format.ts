@@ -9,7 +9,7 @@ export function formatMs(ms: number | null | undefined): string | null {
 }
 
 /** The number part of formatMs: an integer at 10 and above, one decimal below. */
-export function roundMs(ms: number): number {
+function roundMs(ms: number): number {
   return Math.abs(ms) >= 10 ? Math.round(ms) : Math.round(ms * 10) / 10;
 }
 

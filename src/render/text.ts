@@ -5,7 +5,7 @@ import type { Report, ReportCheck } from '../tester/report';
 import type { Grade, Status } from '../tester/types';
 import { cleanText } from './escape';
 import { formatDuration, formatMs } from './format';
-import { FAMILY_LABEL, STATUS_LABEL, checkTitle, displaySummary, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, topProblems, whereText } from './view';
+import { FAMILY_LABEL, STATUS_LABEL, checkTitle, displaySummary, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, topProblems, whereText, whyNotHigher, familyGrade } from './view';
 
 const ANSI = { red: '31', yellow: '33', green: '32', cyan: '36', dim: '2', bold: '1' } as const;
 type Colour = keyof typeof ANSI;
@@ -26,7 +26,8 @@ export function renderText(r: Report, opts: TextOptions): string {
   const out: string[] = [];
 
   out.push(`${c('bold', 'VoIP check')} of ${t(sourceLabel(r))}  ${t(r.startedAt)}  ${formatDuration(r.durationMs)}`);
-  out.push(`Overall: ${grade(r.grade.overall)}   IPv4: ${grade(r.grade.ipv4)}   IPv6: ${grade(r.grade.ipv6)}   Security: ${c(VERDICT_COLOUR[r.security.verdict], r.security.verdict)}${r.security.findings.length ? ` (${r.security.findings.join(', ')})` : ''}`);
+  const fam = (f: 'ipv4' | 'ipv6'): string => c(GRADE_COLOUR[r.grade[f]], familyGrade(r, f));
+  out.push(`Overall: ${grade(r.grade.overall)}   IPv4: ${fam('ipv4')}   IPv6: ${fam('ipv6')}   Security: ${c(VERDICT_COLOUR[r.security.verdict], r.security.verdict)}${r.security.findings.length ? ` (${r.security.findings.join(', ')})` : ''}`);
   out.push('');
 
   const problems = topProblems(r);
@@ -39,9 +40,10 @@ export function renderText(r: Report, opts: TextOptions): string {
     }
     out.push('');
   }
-  if (r.grade.whyNotHigher.length) {
+  const why = whyNotHigher(r, problems);
+  if (why.length) {
     out.push(c('bold', 'Why not higher:'));
-    for (const w of r.grade.whyNotHigher) out.push(`  - ${t(w.text)} [${t(w.check)}]`);
+    for (const w of why) out.push(`  - ${t(w)}`);
     out.push('');
   }
   if (r.uris.length) {

@@ -24,7 +24,7 @@ export interface ThreadedReport {
 /** A thread reply bigger than this (bytes of HTML) is sent as its plain text, cut. */
 export const MAX_PART_BYTES = 48_000;
 
-export const THREAD_POINTER = 'Each check, per server and family, is in the thread under this message.';
+const THREAD_POINTER = 'Each check, per server and family, is in the thread under this message.';
 
 function cutPart(p: MessagePart): MessagePart {
   if (Buffer.byteLength(p.html, 'utf8') + Buffer.byteLength(p.body, 'utf8') <= MAX_PART_BYTES) return p;

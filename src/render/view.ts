@@ -29,7 +29,7 @@ export function relayFamilyOf(c: ReportCheck): Family | null {
 }
 
 /** "IPv4", "IPv6 relay", or null for a check about the whole server (DNS, quota). */
-export function aboutLabel(c: ReportCheck): string | null {
+function aboutLabel(c: ReportCheck): string | null {
   const relay = relayFamilyOf(c);
   if (relay && relay !== c.family) return `${FAMILY_LABEL[relay]} relay`;
   return c.family ? FAMILY_LABEL[c.family] : null;
@@ -146,11 +146,16 @@ export function whereText(p: Problem, limit = WHERE_LIMIT): string {
 
 /**
  * "Why not higher" as shown: each text once, without the entries that only
- * point at a fix the summary already lists ("...; fix it first").
+ * point at a fix the summary already lists ("...; fix it first") or repeat
+ * the verdict line's "not tested".
  */
 export function whyNotHigher(r: Report, shown: readonly Problem[]): string[] {
   const fixed = new Set(shown.flatMap((p) => p.ids));
-  const texts = r.grade.whyNotHigher.filter((w) => !(fixed.has(w.check as CheckId) && /fix it first\.?$/.test(w.text))).map((w) => w.text);
+  // "IPv6: not tested" is already said by the verdict line ("IPv6 not tested").
+  const untested = (['ipv4', 'ipv6'] as const).filter((f) => familyGrade(r, f) === 'not tested').map((f) => `${FAMILY_LABEL[f]}: not tested`);
+  const texts = r.grade.whyNotHigher
+    .filter((w) => !(fixed.has(w.check as CheckId) && /fix it first\.?$/.test(w.text)) && !untested.some((u) => w.text.startsWith(u)))
+    .map((w) => w.text);
   return [...new Set(texts)];
 }
 
@@ -254,7 +259,7 @@ export function runChecks(report: Report): ReportCheck[] {
 }
 
 export function sourceLabel(report: Report): string {
-  return report.source.homeserver ?? `${report.source.kind} credentials`;
+  return report.source.homeserver ?? (report.source.xmpp ? `XMPP ${report.source.xmpp}` : `${report.source.kind} credentials`);
 }
 
 /** "dns 0 ms, connect 52 ms, allocate 1.1 ms" (rounded). */

@@ -19,7 +19,7 @@ export interface ReportCheckLike {
 export interface ReportLike {
   startedAt: string;
   durationMs: number;
-  source: { kind: SourceKind; homeserver?: string };
+  source: { kind: SourceKind; homeserver?: string; xmpp?: string };
   grade: { ipv4: Grade; ipv6: Grade; overall: Grade; whyNotHigher?: { check: string; text: string }[] };
   security: { verdict: SecurityVerdict; findings: string[] };
   uris: { uri: string }[];

@@ -15,6 +15,13 @@ export interface CheckSpec {
 export const CHECKS = {
   'HS-1': { scope: 'run', title: 'TURN credentials from the homeserver' },
   'HS-2': { scope: 'run', title: 'Credential lifetime' },
+  // XMPP: the XEP-0215 front door (credentials/xmpp*.ts)
+  'XMPP-1': { scope: 'run', title: 'XMPP client login' },
+  'XMPP-2': { scope: 'run', title: 'External services advertised (XEP-0215)' },
+  'XMPP-3': { scope: 'run', title: 'TURN credentials handed out' },
+  'XMPP-4': { scope: 'run', title: 'Credential request for restricted services' },
+  'XMPP-5': { scope: 'run', title: 'The six service variants' },
+  'XMPP-6': { scope: 'run', title: 'Advertised hosts resolve' },
   'ADV-1': { scope: 'run', title: 'Advertised URI set' },
   'DNS-1': { scope: 'uri', title: 'DNS resolution' },
   'NET-1': { scope: 'uri-family', title: 'Port reachability' },

@@ -17,10 +17,10 @@ import { resolveUri } from './probes/dns';
 import { selectChecks } from './probes/registry';
 import { runChecks } from './probes/runner';
 import { Secret } from './secret';
-import { causesFor, hintFor } from './hints';
 import { buildReport, type Report } from './report';
 import { RtcContext } from './rtc/context';
 import { homeserverPhase, runTransports, type RtcResult, type RtcSession } from './rtc/index';
+import { turnImplementation, withImplementationHints } from './hints';
 import type { Family, Finding, QualityResult, TargetResult } from './types';
 import { TOOL_VERSION } from './version';
 
@@ -130,7 +130,7 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
     : undefined;
   let source;
   try {
-    source = await resolveCredentials(options.credentials, guard, Math.min(options.timeoutMs, 10000), onSession);
+    source = await resolveCredentials(options.credentials, guard, Math.min(options.timeoutMs, 10000), { ca: options.ca, lookup: options.lookup }, onSession);
   } catch (e) {
     if (e instanceof SourceRefusedError) throw new RunRefusedError(e.message);
     throw e;
@@ -140,14 +140,14 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   const rtcRun: Promise<RtcResult | null> =
     rtcCtx && session && (session.serviceUrls.length > 0 || options.rtc?.force) ? runTransports(rtcCtx, session, options) : Promise.resolve(session ? { findings: session.findings, transports: [] } : null);
   const rtcOnly = Boolean(options.rtc?.only);
-  const outcome: SourceOutcome = source.homeserver ? { homeserver: source.homeserver } : {};
+  const outcome: SourceOutcome = source.homeserver ? { homeserver: source.homeserver } : source.xmpp ? { xmpp: source.xmpp } : {};
   const finish = (r: TurnRun, rtc: RtcResult | null): Report =>
     buildReport({
       startedAt,
       durationMs: performance.now() - t0,
       source: source.credentials?.source ?? sourceOf(options),
       targets: r.targets,
-      findings: [...(rtcOnly ? [] : source.findings), ...r.findings, ...(rtc?.findings ?? [])],
+      findings: implementationHints([...(rtcOnly ? [] : source.findings), ...r.findings, ...(rtc?.findings ?? [])]),
       quality: r.quality,
       toolVersion: TOOL_VERSION,
       families: familiesOf(options),
@@ -159,6 +159,13 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   if (!creds) return finish({ ...none, findings: await sourceOnlyChecks(options, outcome, sourceOf(options)) }, await rtcRun);
   if (creds.uris.length === 0) throw new RunRefusedError('no URI to test');
   const [r, rtc] = await Promise.all([runTurnChecks({ options, creds, source: outcome, onProgress }), rtcRun]);
+  // XMPP services with other TURN credentials: their own runs, one after the other (one allocation budget), tagged.
+  for (const [i, more] of (source.more ?? []).entries()) {
+    const m = await runTurnChecks({ options, creds: more, tag: { scope: 'xmpp', credentials: `set ${i + 2}` }, onProgress });
+    r.findings.push(...m.findings);
+    r.targets.push(...m.targets);
+    r.quality.push(...m.quality);
+  }
   onProgress({ phase: 'done' });
   return finish(r, rtc);
 }
@@ -183,8 +190,7 @@ async function turnChecksOnLiveKit(options: CheckOptions, servers: { urls: strin
 
 /** A TURN finding about LiveKit's TURN: the rtc scope, and LiveKit's settings in the hint where the table has them. */
 function livekitTurnFinding(f: Finding, serviceUrl: string): Finding {
-  const own = (f.status === 'fail' || f.status === 'warn') && causesFor(f.id).includes('livekit-turn');
-  return { ...f, scope: 'rtc', rtc: serviceUrl, ...(own ? { hint: hintFor(f.id, 'livekit-turn', f.evidence) } : {}) };
+  return { ...withImplementationHints([f], 'livekit')[0]!, scope: 'rtc', rtc: serviceUrl };
 }
 
 /** Where clients read .well-known: the origin of what the user typed (a server name means https://name). */
@@ -197,6 +203,22 @@ function wellKnownBase(options: CheckOptions): string | undefined {
   }
 }
 
-function sourceOf(options: CheckOptions): { kind: CheckOptions['credentials']['kind']; homeserver?: string } {
-  return options.credentials.kind === 'homeserver' ? { kind: 'homeserver', homeserver: options.credentials.homeserver } : { kind: options.credentials.kind };
+function sourceOf(options: CheckOptions): TurnCredentials['source'] {
+  const c = options.credentials;
+  if (c.kind === 'xmpp') return { kind: 'xmpp', xmpp: c.jid.slice(c.jid.indexOf('@') + 1).split('/')[0].toLowerCase() };
+  return c.kind === 'homeserver' ? { kind: 'homeserver', homeserver: c.homeserver } : { kind: c.kind };
+}
+
+/**
+ * Hints for the TURN server that answered: when SEC-1 saw only ejabberd's
+ * built-in TURN (SOFTWARE), the TURN checks' hints name its settings, not
+ * coturn's. XMPP-* hints are chosen by the XMPP server's name (their checks).
+ */
+function implementationHints(findings: Finding[]): Finding[] {
+  const software = findings.filter((f) => f.id === 'SEC-1').flatMap((f) => ((f.evidence.disclosed as { software?: unknown }[] | undefined) ?? []).map((d) => String(d.software ?? '')));
+  const impls = new Set(software.map(turnImplementation));
+  const impl = impls.size === 1 ? [...impls][0] : undefined;
+  if (!impl) return findings;
+  const turn = withImplementationHints(findings, impl);
+  return findings.map((f, i) => (f.id.startsWith('XMPP-') || f.scope === 'rtc' ? f : turn[i]));
 }

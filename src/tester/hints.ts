@@ -6,10 +6,17 @@ import { CHECK_IDS, type CheckId } from './checks';
 import { RTC_HINTS } from './rtc/hints';
 import { Secret } from './secret';
 
+/**
+ * The server implementation a hint is written for. Rows without one are the
+ * default: coturn for the TURN checks, both XMPP servers for XMPP-*.
+ */
+export type Implementation = 'ejabberd' | 'prosody' | 'livekit';
+
 export interface HintRow {
   id: CheckId;
   cause: string;
   hint: string;
+  impl?: Implementation;
 }
 
 /** Placeholders a hint may use: what they mean and what is shown when the evidence lacks them. */
@@ -37,6 +44,47 @@ export const HINTS: readonly HintRow[] = [
   { id: 'HS-1', cause: 'http-error', hint: 'The /voip/turnServer request failed; check the reverse proxy forwards /_matrix/client to Synapse and that guests are allowed (`turn_allow_guests`) if the account is a guest.' },
   { id: 'HS-1', cause: 'rate-limited', hint: 'The homeserver rate-limited the request; retry later or raise the `rc_*` limits for the tester account.' },
   { id: 'HS-1', cause: 'unreachable', hint: 'The homeserver could not be reached; check its URL, DNS and the reverse proxy, or `.well-known/matrix/client`.' },
+  // XMPP-1..6: the XMPP front door (XEP-0215); default rows name both servers, keyed rows one.
+  { id: 'XMPP-1', cause: 'default', hint: 'The tester could not log in as an XMPP client: check the JID and password, the `_xmpp-client._tcp` / `_xmpps-client._tcp` SRV records, and the server certificate.' },
+  { id: 'XMPP-1', cause: 'auth', hint: 'The server refused the account\'s password (SASL not-authorized): check the password given to the tester, or reset it (`prosodyctl passwd JID`, `ejabberdctl change_password USER HOST PASS`).' },
+  { id: 'XMPP-1', cause: 'tls', hint: 'The server\'s TLS certificate was not accepted for the XMPP domain: clients refuse it too; install a certificate that names the domain (Let\'s Encrypt) and reload the server.' },
+  { id: 'XMPP-1', cause: 'no-tls', hint: 'The server offers no STARTTLS before authentication, so no client will send a password: configure a certificate and require encryption (Prosody `c2s_require_encryption = true`, ejabberd `starttls_required: true`).' },
+  { id: 'XMPP-1', cause: 'unreachable', hint: 'No client port answered: check the `_xmpp-client._tcp` SRV record (or port 5222 on the domain), that the server listens there, and the firewall.' },
+  { id: 'XMPP-1', cause: 'timeout', hint: 'The login did not finish in time: check the server is not overloaded and that nothing between drops the stream after connecting.' },
+  { id: 'XMPP-1', cause: 'protocol', hint: 'The XMPP stream broke during login: check the server log for the stream error, and that the client port is the XMPP server (not a web proxy).' },
+  { id: 'XMPP-1', cause: 'refused', hint: 'The XMPP server resolves to an address the tester may not probe (loopback or private): publish its public address in DNS.' },
+  { id: 'XMPP-2', cause: 'default', hint: 'Enable external service discovery (XEP-0215): Prosody `modules_enabled = { "external_services" }` with `external_services`, ejabberd `mod_stun_disco`.' },
+  { id: 'XMPP-2', cause: 'not-supported', hint: 'The server does not answer XEP-0215: enable Prosody\'s `external_services` module (0.12+, or `turn_external` with `turn_external_host`/`turn_external_secret`) or ejabberd\'s `mod_stun_disco`.' },
+  { id: 'XMPP-2', cause: 'not-supported', impl: 'prosody', hint: 'Add "external_services" (or "turn_external") to Prosody `modules_enabled` and list your STUN/TURN in `external_services` with `external_service_secret` = coturn `static-auth-secret`; then `prosodyctl reload`.' },
+  { id: 'XMPP-2', cause: 'not-supported', impl: 'ejabberd', hint: 'Enable `mod_stun_disco: {}` in ejabberd.yml `modules` (it announces the `ejabberd_stun` listeners; set `services` for an external coturn) and reload ejabberd.' },
+  { id: 'XMPP-2', cause: 'forbidden', hint: 'The server denies this account external services: check Prosody `external_service_access` or ejabberd `mod_stun_disco` `access` so ordinary users are allowed.' },
+  { id: 'XMPP-2', cause: 'error', hint: 'The discovery request failed with an error: check the server log for the XEP-0215 module\'s error.' },
+  { id: 'XMPP-2', cause: 'timeout', hint: 'The server did not answer the discovery request: check the XEP-0215 module loads without errors (server log).' },
+  { id: 'XMPP-2', cause: 'empty', hint: 'The XEP-0215 module answers with no services: list your STUN/TURN servers (Prosody `external_services`, ejabberd `mod_stun_disco` `services` or an `ejabberd_stun` listener).' },
+  { id: 'XMPP-2', cause: 'empty', impl: 'prosody', hint: 'Prosody `external_services` is empty: add `{ type = "stun", transport = "udp", host = ..., port = 3478 }` and `{ type = "turn", transport = "udp", host = ..., port = 3478, secret = true }` entries.' },
+  { id: 'XMPP-2', cause: 'empty', impl: 'ejabberd', hint: 'mod_stun_disco found nothing to announce: add an `ejabberd_stun` listener with `use_turn: true`, or list services in `mod_stun_disco` `services`.' },
+  { id: 'XMPP-2', cause: 'stun-only', hint: 'Only STUN is advertised: add TURN services (type "turn" with credentials) so users behind symmetric NAT can call.' },
+  { id: 'XMPP-2', cause: 'stun-only', impl: 'prosody', hint: 'Add `{ type = "turn", transport = "udp", host = ..., port = 3478, secret = true }` (and a "turns" entry on 443 with `algorithm = "turn"`) to Prosody `external_services`.' },
+  { id: 'XMPP-2', cause: 'stun-only', impl: 'ejabberd', hint: 'Set `use_turn: true` (with `turn_ipv4_address` = the public IP) on the `ejabberd_stun` listener so mod_stun_disco announces TURN.' },
+  { id: 'XMPP-2', cause: 'v1-only', hint: 'Upgrade the XEP-0215 module: current clients (Conversations, Dino, Monal) ask urn:xmpp:extdisco:2.' },
+  { id: 'XMPP-3', cause: 'default', hint: 'Give every TURN service credentials: a shared secret equal to the TURN server\'s (Prosody `secret = true` + `external_service_secret`, ejabberd `mod_stun_disco` `secret`).' },
+  { id: 'XMPP-3', cause: 'no-credentials', hint: 'TURN services go out without username/password: give them the TURN server\'s shared secret (Prosody `secret = true` with `external_service_secret`; ejabberd `mod_stun_disco` `secret` or `restricted: true`).' },
+  { id: 'XMPP-3', cause: 'no-credentials', impl: 'prosody', hint: 'Add `secret = true` (with `external_service_secret` = coturn `static-auth-secret`) to these `external_services` entries; Prosody 0.12 mints credentials by type only for "turn", so "turns" entries also need `algorithm = "turn"`.' },
+  { id: 'XMPP-3', cause: 'no-credentials', impl: 'ejabberd', hint: 'Mark the TURN entries of `mod_stun_disco` `services` `restricted: true` and set its `secret` to the TURN server\'s shared secret.' },
+  { id: 'XMPP-3', cause: 'expired', hint: 'The server hands out TURN credentials that are already expired: fix the XMPP server\'s clock (NTP) and the credential lifetime (Prosody `external_service_ttl`, ejabberd `credentials_lifetime`).' },
+  { id: 'XMPP-3', cause: 'expiring', hint: 'Raise the credential lifetime (Prosody `external_service_ttl`, ejabberd `mod_stun_disco` `credentials_lifetime`) to an hour or more.' },
+  { id: 'XMPP-3', cause: 'bad-expires', hint: 'The `expires` attribute must be an XML date-time (e.g. 2026-01-01T12:00:00Z): check a static `expires` in the service list, or upgrade the server.' },
+  { id: 'XMPP-4', cause: 'default', hint: 'The server advertises restricted services but does not hand out their credentials on request: include credentials in the services answer, or fix the credentials handler (server log).' },
+  { id: 'XMPP-4', cause: 'request-failed', hint: 'Credential requests (XEP-0215 section 3.3) for restricted services fail: clients cannot use them; give those services a secret so credentials are included, or check the server log for the handler\'s error.' },
+  { id: 'XMPP-5', cause: 'default', hint: 'Advertise STUN/UDP, TURN/UDP and TURNS on 443, each reachable over IPv4 and IPv6 (a host name with A and AAAA records, or one entry per address).' },
+  { id: 'XMPP-5', cause: 'missing', hint: 'Add the missing variants to the service list: STUN/UDP, TURN/UDP and TURNS (TLS, port 443), each on IPv4 and IPv6 (a host with A and AAAA records covers both).' },
+  { id: 'XMPP-5', cause: 'missing', impl: 'ejabberd', hint: 'Add the missing variants: an `ejabberd_stun` listener on `::` (with `turn_ipv6_address`), and one with `tls: true` on 5349 or 443, or list an external coturn in `mod_stun_disco` `services`.' },
+  { id: 'XMPP-5', cause: 'no-ipv6', hint: 'No IPv6 service is advertised: give the TURN host an AAAA record (or add entries with its IPv6 address) so IPv6-only mobile clients get STUN/TURN.' },
+  { id: 'XMPP-5', cause: 'no-ipv6', impl: 'prosody', hint: 'Prosody `external_services` has no IPv6 entry: use a host name with an AAAA record as `host`, or add entries with the TURN server\'s IPv6 address.' },
+  { id: 'XMPP-5', cause: 'no-ipv6', impl: 'ejabberd', hint: 'Let `ejabberd_stun` listen on `::` and set `turn_ipv6_address`, so mod_stun_disco announces IPv6 services too.' },
+  { id: 'XMPP-6', cause: 'default', hint: 'Check that each advertised `host` resolves to the TURN server, with the same addresses the other entries name.' },
+  { id: 'XMPP-6', cause: 'no-address', hint: '{host} is advertised but has no A/AAAA record: fix the name in the service list or publish the record.' },
+  { id: 'XMPP-6', cause: 'mismatch', hint: 'A host name and an address advertised for the same service disagree: one of them is stale; make the service list name one server (usually the host name only).' },
   // HS-2
   { id: 'HS-2', cause: 'default', hint: 'Set homeserver.yaml `turn_user_lifetime` to a duration between 10m and 1d (e.g. `1h`).' },
   { id: 'HS-2', cause: 'too-short', hint: 'homeserver.yaml `turn_user_lifetime` is a duration and bare numbers are milliseconds: write `1h` or `86400000`, not `86400`.' },
@@ -178,14 +226,27 @@ export const HINTS: readonly HintRow[] = [
   { id: 'SEC-1', cause: 'default', hint: 'Hide the version: set `no-software-attribute` in turnserver.conf (coturn 4.6 name).' },
   { id: 'SEC-1', cause: 'disclosed', hint: 'The server discloses its version ({version}): set `no-software-attribute` in turnserver.conf.' },
   { id: 'SEC-1', cause: 'vulnerable', hint: '{version} has known vulnerabilities fixed in {fixedIn}: upgrade coturn, then set `no-software-attribute`.' },
+  // ejabberd's built-in STUN/TURN (ejabberd_stun listener, mod_stun_disco): its settings instead of coturn's.
+  { id: 'NET-1', cause: 'default', impl: 'ejabberd', hint: 'Nothing answers on {address} port {port}: check the `ejabberd_stun` listener (`port`, `ip`, `transport`) in ejabberd.yml matches what mod_stun_disco advertises, and the firewall.' },
+  { id: 'STUN-1', cause: 'default', impl: 'ejabberd', hint: 'Add an `ejabberd_stun` listener with `transport: udp` on 3478 in ejabberd.yml `listen` and open 3478/udp.' },
+  { id: 'AUTH-1', cause: 'default', impl: 'ejabberd', hint: 'ejabberd relays without credentials: set `auth_type: user` on the `ejabberd_stun` listener (not `anonymous`).' },
+  { id: 'AUTH-2', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s TURN rejects the credentials mod_stun_disco handed out: check `auth_type: user` and `auth_realm` on the `ejabberd_stun` listener, and that `mod_stun_disco` `secret` is the same on every node.' },
+  { id: 'ALLOC-1', cause: 'default', impl: 'ejabberd', hint: 'Set `turn_ipv4_address` (and `turn_ipv6_address`) on the `ejabberd_stun` listener to the public address when ejabberd runs behind NAT.' },
+  { id: 'ALLOC-2', cause: 'default', impl: 'ejabberd', hint: 'Give ejabberd\'s TURN an IPv6 relay: set `turn_ipv6_address` on the `ejabberd_stun` listener (ejabberd 20.04+).' },
+  { id: 'DATA-1', cause: 'default', impl: 'ejabberd', hint: 'Relayed data did not flow: open the relay range {relayRange}/udp (`turn_min_port`/`turn_max_port` of the `ejabberd_stun` listener) and check `turn_ipv4_address`.' },
+  { id: 'ACL-1', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s TURN relays to the server\'s own loopback: add "127.0.0.0/8" and "::1/128" to `turn_blacklist` of the `ejabberd_stun` listener (ejabberd 22.05+; upgrade if it lacks the option).' },
+  { id: 'ACL-2', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s TURN relays to link-local peers (cloud metadata): add "169.254.0.0/16" and "fe80::/10" to `turn_blacklist` of the `ejabberd_stun` listener.' },
+  { id: 'ACL-3', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s TURN relays to private networks: add "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10" and "fc00::/7" to `turn_blacklist` of the `ejabberd_stun` listener.' },
+  { id: 'ACL-4', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s IPv6 relay reaches IPv4 internals via mapped/NAT64 addresses: add "::ffff:0:0/96" and "64:ff9b::/96" to `turn_blacklist`.' },
+  { id: 'SEC-1', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s STUN/TURN names itself ({version}): set `server_name` on the `ejabberd_stun` listener to a neutral value.' },
   ...RTC_HINTS,
 ];
 
-const INDEX: ReadonlyMap<string, string> = new Map(HINTS.map((r) => [`${r.id}\u0000${r.cause}`, r.hint]));
+const INDEX: ReadonlyMap<string, string> = new Map(HINTS.map((r) => [`${r.id}\u0000${r.cause}${r.impl ? `\u0000${r.impl}` : ''}`, r.hint]));
 
 /** The causes the table knows for one check id. */
 export function causesFor(id: CheckId): string[] {
-  return HINTS.filter((r) => r.id === id).map((r) => r.cause);
+  return [...new Set(HINTS.filter((r) => r.id === id).map((r) => r.cause))];
 }
 
 const SENSITIVE_KEY = /(pass(word)?|passwd|secret|token)$/i;
@@ -204,9 +265,17 @@ function fillValue(name: string, evidence: Record<string, unknown>): string {
     .replace(/[^A-Za-z0-9 .:\/+=,()%'-]/g, '?');
 }
 
-/** The hint for (id, cause), falling back to the id's default; placeholders filled from evidence. */
-export function hintFor(id: CheckId, cause: string | undefined, evidence: Record<string, unknown> = {}): string | null {
-  const template = INDEX.get(`${id}\u0000${cause ?? 'default'}`) ?? INDEX.get(`${id}\u0000default`);
+/**
+ * The hint for (id, cause), falling back to the id's default; placeholders
+ * filled from evidence. With an implementation, its own rows come first
+ * (cause, then its default): another server's setting names would mislead.
+ */
+export function hintFor(id: CheckId, cause: string | undefined, evidence: Record<string, unknown> = {}, impl?: Implementation): string | null {
+  const c = cause ?? 'default';
+  const template =
+    (impl ? (INDEX.get(`${id}\u0000${c}\u0000${impl}`) ?? INDEX.get(`${id}\u0000default\u0000${impl}`)) : undefined) ??
+    INDEX.get(`${id}\u0000${c}`) ??
+    INDEX.get(`${id}\u0000default`);
   if (template === undefined) return null;
   return template.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (_m, name: string) => fillValue(name, evidence));
 }
@@ -221,4 +290,27 @@ export function placeholdersUsed(): string[] {
 /** Ids of the catalogue without any hint (should be empty; the test checks it). */
 export function idsWithoutHints(): CheckId[] {
   return CHECK_IDS.filter((id) => !INDEX.has(`${id}\u0000default`));
+}
+
+/**
+ * The TURN implementation, recognised from its SOFTWARE attribute (ejabberd's
+ * built-in TURN says "P1 STUN library"); undefined = coturn or unknown (default rows).
+ */
+export function turnImplementation(software: string | null | undefined): Implementation | undefined {
+  if (!software) return undefined;
+  return /p1 stun|ejabberd/i.test(software) ? 'ejabberd' : undefined;
+}
+
+/** The XMPP server implementation from its XEP-0092 name. */
+export function xmppImplementation(name: string | null | undefined): Implementation | undefined {
+  if (!name) return undefined;
+  if (/prosody/i.test(name)) return 'prosody';
+  if (/ejabberd/i.test(name)) return 'ejabberd';
+  return undefined;
+}
+
+/** Findings with their hints re-chosen for an implementation (warn/fail ones only; others keep none). */
+export function withImplementationHints<F extends { id: CheckId; status: string; cause?: string; evidence: Record<string, unknown>; hint: string | null }>(findings: readonly F[], impl: Implementation | undefined): F[] {
+  if (!impl) return [...findings];
+  return findings.map((f) => (f.status === 'warn' || f.status === 'fail' ? { ...f, hint: hintFor(f.id, f.cause, f.evidence, impl) } : f));
 }

@@ -87,6 +87,10 @@ export class Deadline {
   get expired(): boolean {
     return this.remaining() <= 0;
   }
+  /** The end as a performance.now() time (a TURN client caps each request by it). */
+  get at(): number {
+    return this.#end;
+  }
 }
 
 export function planTargets(resolved: Resolved[], families: Family[]): Target[] {

@@ -37,7 +37,7 @@ export interface Report {
   tool: { name: typeof TOOL_NAME; version: string };
   startedAt: string;
   durationMs: number;
-  source: { kind: SourceKind; homeserver?: string };
+  source: { kind: SourceKind; homeserver?: string; xmpp?: string };
   grade: GradeSummary;
   security: SecuritySummary;
   uris: ReportUri[];
@@ -61,7 +61,7 @@ export interface ReportRtc {
 export interface BuildReportInput {
   startedAt: Date;
   durationMs: number;
-  source: { kind: SourceKind; homeserver?: string };
+  source: { kind: SourceKind; homeserver?: string; xmpp?: string };
   targets: readonly TargetResult[];
   findings: readonly Finding[];
   quality: readonly QualityResult[];
@@ -211,7 +211,7 @@ export function buildReport(input: BuildReportInput): Report {
     tool: { name: TOOL_NAME, version: input.toolVersion },
     startedAt: startedAt.toISOString(),
     durationMs: Math.max(0, Math.round(input.durationMs)),
-    source: input.source.homeserver ? { kind: input.source.kind, homeserver: input.source.homeserver } : { kind: input.source.kind },
+    source: input.source.homeserver ? { kind: input.source.kind, homeserver: input.source.homeserver } : input.source.xmpp ? { kind: input.source.kind, xmpp: input.source.xmpp } : { kind: input.source.kind },
     grade,
     security: scored.security,
     uris,

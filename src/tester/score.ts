@@ -60,8 +60,9 @@ export const GATE_ORDER: readonly { id: CheckId; applies: Applies; causes?: read
   { id: 'TLS-1', applies: 'tls' },
   { id: 'TLS-2', applies: 'tls' },
   { id: 'STUN-1', applies: 'stun' },
-  // On TCP/TLS a Binding is not STUN support, but a port that does not speak STUN at all is a gate.
-  { id: 'STUN-1', applies: 'stream', causes: ['not-stun', 'no-answer'] },
+  // On TCP/TLS a Binding is not STUN support, but a port that does not speak STUN at all is a gate
+  // (an ignored Binding is not: the URI is graded on its TURN).
+  { id: 'STUN-1', applies: 'stream', causes: ['not-stun'] },
   { id: 'AUTH-2', applies: 'turn' },
   { id: 'ALLOC-1', applies: 'turn' },
   { id: 'DATA-1', applies: 'turn' },

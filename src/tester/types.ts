@@ -8,7 +8,7 @@ export type Family = 'ipv4' | 'ipv6';
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type Scheme = 'stun' | 'turn' | 'turns';
 export type Grade = 'Excellent' | 'Great' | 'Good' | 'Poor' | 'Fail';
-export type SourceKind = 'homeserver' | 'secret' | 'explicit' | 'shared';
+export type SourceKind = 'homeserver' | 'secret' | 'explicit' | 'shared' | 'xmpp';
 
 /** A parsed stun:/turn:/turns: URI (RFC 7064 / 7065). */
 export interface IceUri {

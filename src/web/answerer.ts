@@ -7,6 +7,7 @@
 // guard deletes its allocations when we close (libjuice leaves them behind).
 import { isIP } from 'node:net';
 import { RTCPeerConnection } from 'werift';
+import { cidrContains } from '../tester/guard';
 import type { Secret } from '../tester/secret';
 import type { IceUri, Transport } from '../tester/types';
 import type { CandidateInfo } from '../tester/probes/e2e/outcome';
@@ -22,6 +23,8 @@ export interface AnswererOptions {
   gatherTimeoutMs?: number;
   /** Lab use: accept remote candidates on loopback/private/link-local addresses. */
   allowPrivateCandidates?: boolean;
+  /** Lab ranges whose candidates count as public (the user-target policy's). */
+  assumePublic?: readonly string[];
   /** Echo limits (abuse guard). */
   maxMessages?: number;
   maxMessageBytes?: number;
@@ -213,7 +216,7 @@ export class AnsweringPeer {
     const parts = candidate.replace(/^candidate:/, '').split(/\s+/);
     const address = parts[4] ?? '';
     if (!isIP(address)) return false;
-    return this.#opts.allowPrivateCandidates === true || !isSpecialAddress(address);
+    return this.#opts.allowPrivateCandidates === true || !isSpecialAddress(address) || (this.#opts.assumePublic ?? []).some((c) => cidrContains(c, address));
   }
 }
 

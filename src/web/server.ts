@@ -12,6 +12,7 @@
 // Origin on POSTs and a JSON body. URLs are never logged (they hold tokens).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { classifyTurnServerAnswer } from '../tester/credentials/homeserver';
+import { UserTargetRefused } from '../tester/user-targets';
 import type { Logger } from './logger';
 import { type Assets } from './assets';
 import { BrowserResultsError, parseBrowserResults } from './browser-results';
@@ -35,20 +36,26 @@ export interface HelperServerContext {
   session(link: Link): HelperSession | undefined;
   /** Start a session on consent; null when too many runs are going. */
   startSession(link: Link): HelperSession | null;
+  /** The shared URIs that may be tested (throws UserTargetRefused when the run would reach too much). */
+  boundUris(link: Link, uris: readonly string[]): Promise<{ uris: string[]; skipped: { uri: string; why: string }[] }>;
   /** The merged report as the room's HTML (same renderer). */
   renderHtml(report: NonNullable<ReturnType<HelperSession['view']>['report']>): string;
   extraRoutes?: Record<string, RouteHandler>;
-  limits?: { credentialsBytes?: number; offerBytes?: number; resultsBytes?: number; burst?: number; perMinute?: number };
+  limits?: { credentialsBytes?: number; offerBytes?: number; resultsBytes?: number; burst?: number; perMinute?: number; maxConnections?: number };
 }
 
 const COOKIE = 'mxvh';
+export const HEADERS_TIMEOUT_MS = 2000;
+export const MAX_CONNECTIONS = 128;
 const PAGE = /^\/helper\/([^/]+)$/;
 const API = /^\/api\/helper\/([^/]+)\/(credentials|offer|results|report)$/;
 
 export function createHelperServer(ctx: HelperServerContext): Server {
   const limits = { credentialsBytes: 16 * 1024, offerBytes: 64 * 1024, resultsBytes: 64 * 1024, burst: 30, perMinute: 60, ...ctx.limits };
   const limiter = new RateLimiter(limits.burst, limits.perMinute);
-  const server = createServer((req, res) => {
+  // Headers within 2 s, checked every 500 ms (Node's default check runs every 30 s:
+  // a slow client held a socket ~33 s); at most maxConnections sockets at once.
+  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 15000, connectionsCheckingInterval: 500 }, (req, res) => {
     const t0 = performance.now();
     let route = 'other';
     const finish = () => ctx.logger.debug('helper http', { method: req.method, route, status: res.statusCode, ms: Math.round(performance.now() - t0) });
@@ -63,10 +70,9 @@ export function createHelperServer(ctx: HelperServerContext): Server {
       }
     })();
   });
-  server.headersTimeout = 10000;
-  server.requestTimeout = 30000;
   server.keepAliveTimeout = 5000;
   server.maxHeadersCount = 50;
+  server.maxConnections = ctx.limits?.maxConnections ?? MAX_CONNECTIONS;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<string> {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -146,18 +152,28 @@ export function createHelperServer(ctx: HelperServerContext): Server {
     }
   }
 
-  function consent(res: ServerResponse, link: Link, body: unknown): void {
+  async function consent(res: ServerResponse, link: Link, body: unknown): Promise<void> {
     if (link.state === 'spent' || ctx.session(link)) throw new HttpFail(409, 'already-started', 'This link already received credentials.');
     const b = (body ?? {}) as { homeserver?: unknown; turnServer?: unknown };
-    const homeserver = typeof b.homeserver === 'string' && /^https?:\/\/[^\s]{1,200}$/i.test(b.homeserver) ? b.homeserver : undefined;
+    // The page's word only: shape-checked, shown as what the user said, never a target's identity.
+    const homeserver = b.homeserver === undefined || b.homeserver === null ? undefined : checkedHomeserver(b.homeserver);
     const judged = classifyTurnServerAnswer(b.turnServer, homeserver);
     if (judged.kind !== 'ok') throw new HttpFail(400, judged.kind, `These TURN credentials cannot be used: ${judged.detail}.`);
+    let bounded;
+    try {
+      bounded = await ctx.boundUris(link, judged.credentials.uris);
+    } catch (e) {
+      if (e instanceof UserTargetRefused) throw new HttpFail(400, e.code, e.message);
+      throw e;
+    }
+    // Checked again: a second POST may have consented while we looked the names up.
+    if ((link.state as Link['state']) === 'spent' || ctx.session(link)) throw new HttpFail(409, 'already-started', 'This link already received credentials.');
     const session = ctx.startSession(link);
     if (!session) throw new HttpFail(503, 'busy', 'Too many tests are running right now; try again in a minute.');
     ctx.links.spend(link);
-    const creds = { ...judged.credentials, source: { kind: 'shared' as const, homeserver } };
-    const { uris } = session.consent(creds);
-    sendJson(res, 200, { ok: true, uris });
+    const creds = { ...judged.credentials, uris: bounded.uris, source: { kind: 'shared' as const, homeserver } };
+    const { uris } = session.consent(creds, bounded.skipped);
+    sendJson(res, 200, { ok: true, uris, skipped: bounded.skipped });
   }
 
   async function offer(res: ServerResponse, link: Link, body: unknown): Promise<void> {
@@ -190,6 +206,20 @@ export function createHelperServer(ctx: HelperServerContext): Server {
   }
 
   return server;
+}
+
+/** An http(s) URL of at most 200 characters without credentials, query or fragment; else a 400. */
+function checkedHomeserver(v: unknown): string {
+  let u: URL | null = null;
+  try {
+    u = typeof v === 'string' && v.length <= 200 ? new URL(v) : null;
+  } catch {
+    u = null;
+  }
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password || u.search || u.hash) {
+    throw new HttpFail(400, 'bad-homeserver', 'homeserver must be the http(s) URL of your homeserver.');
+  }
+  return u.origin + u.pathname.replace(/\/+$/, '');
 }
 
 function problemText(reason: LinkProblem): string {

@@ -13,6 +13,7 @@ import { renderHtml } from '../render/html';
 import { runCheck as engineRunCheck } from '../tester/engine';
 import type { CheckOptions } from '../tester/options';
 import type { Report } from '../tester/report';
+import { boundUserTargets, DailyTargets, DEFAULT_USER_TARGET_POLICY, userEngineOptions, type UserTargetPolicy } from '../tester/user-targets';
 import { loadAssets } from './assets';
 import type { BrowserResults, MergedReport } from './browser-results';
 import { DEFAULT_LINK_TTL_MS, LinkStore, type Link } from './links';
@@ -61,6 +62,10 @@ export interface HelperServiceOptions {
   logger?: Logger;
   /** Extra GET routes by exact path, e.g. { '/metrics': handler } (ops). */
   extraRoutes?: Record<string, RouteHandler>;
+  /** What shared URIs may reach (default: TURN ports, 12 targets, public addresses only). */
+  userTargets?: UserTargetPolicy;
+  /** Ports the bot's own deployment advertises (allowed besides the policy's). */
+  ownPorts?: () => Promise<readonly number[]>;
 }
 
 export interface HelperService {
@@ -78,6 +83,7 @@ export class HelperService extends EventEmitter {
   #server: Server | null = null;
   #baseUrl: string | null = null;
   #sweeper: NodeJS.Timeout | null = null;
+  readonly #daily = new DailyTargets();
 
   constructor(opts: HelperServiceOptions) {
     super();
@@ -110,6 +116,7 @@ export class HelperService extends EventEmitter {
       connectSrc: this.#opts.config.connectSrc ?? ['https:'],
       session: (link) => this.#sessions.get(link.id)?.session,
       startSession: (link) => this.#startSession(link),
+      boundUris: (link, uris) => this.#boundUris(link, uris),
       renderHtml: (report) => renderHtml(report, { matrix: true }),
       extraRoutes: this.#opts.extraRoutes,
     });
@@ -155,12 +162,30 @@ export class HelperService extends EventEmitter {
     return new LinkStore({ ttlMs: this.#opts.config.linkTtlMs ?? DEFAULT_LINK_TTL_MS, urlFor: (t) => `${this.baseUrl}/helper/${t}` });
   }
 
+  get #policy(): UserTargetPolicy {
+    return this.#opts.userTargets ?? DEFAULT_USER_TARGET_POLICY;
+  }
+
+  /** The shared URIs this user may have tested (throws UserTargetRefused); charges the targets to the user's day. */
+  async #boundUris(link: Link, uris: readonly string[]): Promise<{ uris: string[]; skipped: { uri: string; why: string }[] }> {
+    const o = this.#opts.engineOptions;
+    const ownPorts = await (this.#opts.ownPorts?.() ?? Promise.resolve([])).catch(() => []);
+    const b = await boundUserTargets({
+      uris, requesterDomain: serverName(link.userId), policy: this.#policy, ownPorts,
+      families: o.family === 'both' ? ['ipv4', 'ipv6'] : [o.family], lookup: o.lookup, usedToday: this.#daily.used(link.userId),
+    });
+    this.#daily.charge(link.userId, b.targets);
+    return { uris: b.uris, skipped: b.skipped };
+  }
+
   #startSession(link: Link): HelperSession | null {
     if (this.activeSessions >= (this.#opts.config.maxSessions ?? 4)) return null;
     const session = new HelperSession(
       {
         runCheck: this.#opts.runCheck ?? engineRunCheck,
-        engineOptions: this.#opts.engineOptions,
+        // Shared URIs come from users: their own policy, never the admin's allowPrivate.
+        engineOptions: userEngineOptions(this.#opts.engineOptions, this.#policy),
+        sharedBy: link.userId,
         resultsDeadlineMs: this.#opts.config.resultsDeadlineMs,
       },
       (o) => this.#done(link, o),
@@ -190,6 +215,12 @@ export class HelperService extends EventEmitter {
       if (s.session.state !== 'running' && now > s.link.expiresAt) this.#sessions.delete(id);
     }
   }
+}
+
+/** "@bob:example.org" -> "example.org". */
+export function serverName(userId: string): string {
+  const i = userId.indexOf(':');
+  return i < 0 ? '' : userId.slice(i + 1).toLowerCase();
 }
 
 export function parseListen(listen: string): { host: string; port: number } {

@@ -10,6 +10,7 @@ import type { CheckOptions } from '../tester/options';
 import { dnsLookup } from '../tester/probes/dns';
 import type { Report } from '../tester/report';
 import { parseIceUri } from '../tester/uri';
+import { userTargetReport } from '../tester/user-targets';
 import { AnswererError, AnsweringPeer, type AnswererReport } from './answerer';
 import { mergeBrowser, type BrowserResults, type MergedReport, type PeerSide } from './browser-results';
 
@@ -22,6 +23,8 @@ export interface SessionDeps {
   peerLifetimeMs?: number;
   /** How long after consent the page has to post its results (default 3 min). */
   resultsDeadlineMs?: number;
+  /** Who shared the credentials (the link's user): the report is labelled with it. */
+  sharedBy?: string;
 }
 
 export class SessionError extends Error {
@@ -48,6 +51,7 @@ export class HelperSession {
   #error: string | null = null;
   #finishing: Promise<SessionOutcome> | null = null;
   #deadline: NodeJS.Timeout | null = null;
+  #skipped: { uri: string; why: string }[] = [];
 
   constructor(
     private readonly deps: SessionDeps,
@@ -59,9 +63,10 @@ export class HelperSession {
   }
 
   /** The user consented: keep the credentials for this run, start the engine now. */
-  consent(creds: TurnCredentials): { uris: string[] } {
+  consent(creds: TurnCredentials, skipped: { uri: string; why: string }[] = []): { uris: string[] } {
     if (this.state !== 'waiting') throw new SessionError(409, 'already-started', 'This session already received credentials.');
     this.#creds = creds;
+    this.#skipped = skipped;
     this.#uris = creds.uris.slice();
     this.state = 'running';
     const options: CheckOptions = { ...this.deps.engineOptions, credentials: { kind: 'shared', credentials: creds } };
@@ -88,6 +93,7 @@ export class HelperSession {
     const peer = new AnsweringPeer({
       turn: { uri: parsed, address, username: this.#creds.username, password: this.#creds.password, ca: o.ca },
       allowPrivateCandidates: o.allowPrivate,
+      assumePublic: o.assumePublic,
       lifetimeMs: this.deps.peerLifetimeMs ?? 60000,
     });
     this.#peers.set(uri, peer);
@@ -127,11 +133,20 @@ export class HelperSession {
     this.#peers.clear();
     this.#creds = null;
     this.#engine = null;
-    this.#report = report ? mergeBrowser(report, browser, this.#peerSides) : null;
+    this.#report = report ? mergeBrowser(this.#asShared(report), browser, this.#peerSides) : null;
     this.state = this.#report ? 'done' : 'failed';
     const outcome = { report: this.#report, browser, error: this.#error };
     this.onDone(outcome);
     return outcome;
+  }
+
+  /** User targets: "not a TURN server" for silent ones, labelled by who shared them (never as a homeserver of its own). */
+  #asShared(report: Report): Report {
+    const r = userTargetReport(report, this.#skipped);
+    const by = this.deps.sharedBy;
+    if (!by) return r;
+    const domain = by.slice(by.indexOf(':') + 1);
+    return { ...r, source: { kind: 'shared', homeserver: `${domain}, as shared by ${by}` } };
   }
 
   view(): { state: SessionState; report: MergedReport | null; error: string | null } {

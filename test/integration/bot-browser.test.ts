@@ -8,6 +8,7 @@
 // no secrets); /healthz and /metrics answer on the helper's server (same
 // listen address) and count the runs by trigger.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -42,6 +43,9 @@ const logLines: string[] = [];
 const testLog = createLogger({ level: 'debug', format: 'json', sink: { write: (l: string) => logLines.push(l) } });
 const timings: Record<string, number> = {};
 let dmRoom = '';
+/** Not a TURN server: a web server on a port the config allows for user-shared URIs. */
+let web: Server | undefined;
+let webPort = 0;
 /** Set by a test: the next engine run is refused (the helper's 'failed' path). */
 let refuseNext = false;
 
@@ -71,6 +75,9 @@ beforeAll(async () => {
     hs.registerUser('carol', CAROL_PASSWORD),
     hs.registerUser('dave', 'dave-password'),
   ]);
+  web = createServer((_q, r) => r.end('hello')).listen(0, '127.0.0.1');
+  await new Promise((r) => web!.once('listening', r));
+  webPort = (web.address() as { port: number }).port;
   const config = loadConfig({
     env: { MXV_ACCESS_TOKEN: botUser.accessToken.reveal() },
     text: `
@@ -80,6 +87,7 @@ invites: { users: ["${carol.userId}"] }
 limits: { userCooldownSeconds: 0, roomCooldownSeconds: 0, maxConcurrentRuns: 2 }
 engine: { allowPrivate: true, quality: "off", e2e: false, timeoutMs: 15000, family: "ipv4" }
 web: { enabled: true, listen: "127.0.0.1:0", linkTtl: 600, connectSrc: ["http://127.0.0.1:*"] }
+userTargets: { allowRanges: ["127.0.0.0/8"], ports: ["3478", "3479", "5349", "5350", "443", "80", "${webPort}"] }
 ops: { listen: "127.0.0.1:0" }
 logging: { level: "debug", format: "json" }
 `,
@@ -105,6 +113,7 @@ afterAll(async () => {
   await bot?.stop(2000).catch(() => undefined);
   await hs?.stop().catch(() => undefined);
   await coturn?.stop().catch(() => undefined);
+  web?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   // eslint-disable-next-line no-console
   console.log('bot-browser timings (ms):', JSON.stringify(timings));
@@ -160,7 +169,9 @@ test('!voiptest browser in a group room: link in a DM, Chromium consents, the me
   const store = HistoryStore.open(join(dir, 'data', 'history.db'));
   try {
     const [run] = store.recentRuns({ limit: 1, trigger: 'browser' });
-    expect(run).toMatchObject({ trigger: 'browser', sourceKind: 'shared', roomId: group, requester: carol.userId, targetKey: `hs:${hs!.url}` });
+    expect(run).toMatchObject({ trigger: 'browser', sourceKind: 'shared', roomId: group, requester: carol.userId });
+    // Keyed by who shared which URIs: never the history of a homeserver.
+    expect(run!.targetKey).toMatch(/^shared:@carol:localhost turn:127\.0\.0\.1:\d+\?transport=tcp turn:127\.0\.0\.1:\d+\?transport=udp$/);
     const json = store.reportJson(run!.id)!;
     expect(JSON.parse(json).browser.perUri).toHaveLength(2);
     for (const s of [CAROL_PASSWORD, carol.accessToken.reveal(), coturn!.secret!, url.split('/').pop()!]) expect(json).not.toContain(s);
@@ -214,6 +225,61 @@ test('a browser run that cannot run: a notice with the safe reason, ❌ on the c
   expect(n.content.body).not.toContain('hunter2-simulated');
   await waitFor('❌ reaction', async () => (await events(carol, dmRoom)).find((x) => x.type === 'm.reaction' && x.sender === botUser.userId &&
     x.content['m.relates_to']?.event_id === cmd && x.content['m.relates_to']?.key === '❌'));
+});
+
+test('a helper run as a port scanner: 40 URIs refused, odd ports skipped, a non-TURN service "not a TURN server"', async () => {
+  const cmd = await send(carol, dmRoom, '!voiptest browser');
+  const linkEv = await botNotice(carol, dmRoom, cmd, /one-time link/);
+  const url = /(http:\/\/127\.0\.0\.1:\d+\/helper\/[A-Za-z0-9_-]{43})/.exec(String(linkEv.content.body))![1]!;
+  const page = await fetch(url);
+  const key = /mxvh=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+  const api2 = url.replace('/helper/', '/api/helper/');
+  const turn = await api(carol, 'GET', '/voip/turnServer');
+  const post = (what: string, body: unknown) => fetch(`${api2}/${what}`, {
+    method: 'POST', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', origin: new URL(url).origin, cookie: `mxvh=${key}` },
+  });
+  const share = (uris: string[]) => post('credentials', { homeserver: hs!.url, turnServer: { ...turn, uris } });
+
+  // 40 hosts on a TURN port: more targets than one run may reach.
+  let r = await share(Array.from({ length: 40 }, (_, i) => `turn:127.0.0.${i + 1}:3478`));
+  expect(r.status).toBe(400);
+  expect(await r.json()).toMatchObject({ error: { code: 'too-many-targets' } });
+  // 40 odd ports: nothing that may be tested.
+  r = await share(Array.from({ length: 40 }, (_, i) => `turn:127.0.0.1:${20000 + i}?transport=tcp`));
+  expect(r.status).toBe(400);
+  expect(JSON.stringify(await r.json())).toMatch(/no-usable-uri.*port 20000 is not a TURN port/);
+
+  // The real relays, a web server, a closed TURN port and 30 odd ports.
+  const odd = Array.from({ length: 26 }, (_, i) => `turn:127.0.0.1:${22 + i}?transport=tcp`);
+  const webUri = `turn:127.0.0.1:${webPort}?transport=tcp`;
+  const closed = 'turn:127.0.0.9:3479?transport=tcp';
+  r = await share([...turn.uris, webUri, closed, ...odd]);
+  expect(r.status).toBe(200);
+  const accepted = (await r.json()) as { uris: string[]; skipped: unknown[] };
+  expect(accepted.uris).toEqual([...turn.uris, webUri, closed]);
+  expect(accepted.skipped).toHaveLength(26);
+  expect((await post('results', { userAgent: 'test', perUri: [] })).status).toBe(202);
+
+  const report = await botNotice(carol, dmRoom, cmd, /^VoIP check of/, 60_000);
+  const body = String(report.content.body);
+  expect(body).toContain('VoIP check of localhost, as shared by @carol:localhost');
+  // What answers on the web server's port, or that nothing does on the closed one, is never said.
+  const about = `${body}\n${report.content.formatted_body}`.split(/\n|<li>|<br>/).filter((l) => l.includes(`:${webPort}`) || l.includes('127.0.0.9'));
+  expect(about.length).toBeGreaterThan(0);
+  for (const line of about) expect(line).not.toMatch(/accepts connections|refused|Nothing listens|does not speak STUN|filtered|dropped|silen/i);
+  const m = await (await fetch(`${bot!.opsUrl}/metrics`)).text();
+  expect(m).not.toMatch(/target="shared:|target="hs:localhost, as shared/);
+  const store = HistoryStore.open(join(dir, 'data', 'history.db'));
+  try {
+    const [run] = store.recentRuns({ limit: 1, trigger: 'browser' });
+    expect(run!.targetKey).toBe(`shared:${carol.userId} ${[...turn.uris, webUri, closed].sort().join(' ')}`);
+    const json = JSON.parse(store.reportJson(run!.id)!) as { checks: { uri: string | null; summary: string; cause?: string }[] };
+    expect(json.checks.filter((c) => c.cause === 'not-turn').map((c) => c.uri).sort()).toEqual([closed, webUri].sort());
+    expect(json.checks.filter((c) => c.uri && odd.includes(c.uri))).toHaveLength(26);
+  } finally {
+    store.close();
+  }
 });
 
 test('logs never contain a password, token, TURN secret or link token', () => {

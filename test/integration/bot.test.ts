@@ -47,6 +47,7 @@ dataDir: "${dataDir}"
 admins: ["${alice.userId}"]
 invites: { users: ["${alice.userId}", "${bob.userId}"] }
 limits: { userCooldownSeconds: 30, roomCooldownSeconds: 0, maxConcurrentRuns: 2 }
+schedule: { minIntervalSeconds: 1 }
 engine: { allowPrivate: true, quality: "off", e2e: false, timeoutMs: 15000, family: "ipv4" }
 logging: { level: "debug", format: "json" }
 ops: { listen: "127.0.0.1:0" }

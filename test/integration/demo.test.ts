@@ -1,19 +1,22 @@
-// `npm run demo -- --once` for real: coturn + Synapse + the bot on loopback,
-// an admin room, `!voiptest`, the report printed; twice in a row (a second
-// run must not trip over the first), and nothing left behind.
+// `npm run demo -- --once` for real: coturn (as root: the lab's hardened
+// coturn in a network namespace) + Synapse + the bot, an admin room,
+// `!voiptest`, the report printed; twice in a row (a second run must not trip
+// over the first), once with a fault of the scenario lab, nothing left behind.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseDemoArgs } from '../../scripts/demo';
+import { DEMO_FAULTS, demoUsage, parseDemoArgs } from '../../scripts/demo';
 
 const ROOT = resolve(__dirname, '..', '..');
 
-function runDemo(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+const isRoot = process.getuid?.() === 0;
+
+function runDemo(dir: string, extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'scripts/demo.ts', '--once', '--quality', 'off', '--timeout-ms', '60000'],
+      ['--import', 'tsx', 'scripts/demo.ts', '--once', '--quality', 'off', '--timeout-ms', '60000', ...extra],
       { cwd: ROOT, env: { ...process.env, MXV_DEMO_DIR: dir }, timeout: 150_000, maxBuffer: 8 << 20 },
       (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -38,6 +41,10 @@ describe('demo', () => {
     expect(() => parseDemoArgs(['--port', '0'])).toThrow(/port/);
     expect(() => parseDemoArgs(['--quality', 'loud'])).toThrow(/quality/);
     expect(() => parseDemoArgs(['--bogus'])).toThrow(/unknown option/);
+    expect(parseDemoArgs(['--fault', 'loopback-peers'])).toMatchObject({ fault: 'loopback-peers' });
+    expect(() => parseDemoArgs(['--fault', 'healthy'])).toThrow(/--fault must be one of: .*relay-range-blocked/);
+    for (const s of DEMO_FAULTS) expect(demoUsage()).toContain(s.name);
+    expect(DEMO_FAULTS.length).toBeGreaterThan(10);
   });
 
   test('demo.sh is valid bash', () => {
@@ -49,12 +56,27 @@ describe('demo', () => {
     if (r.code !== 0) throw new Error(`demo exited ${r.code}\n${r.stderr}\n${r.stdout}`);
     expect(r.stdout).toMatch(/VoIP check of http:\/\/127\.0\.0\.1:\d+: \w+ \(IPv4 [^;]+; IPv6 [^)]+\)/);
     expect(r.stdout).toContain('Servers:');
+    if (isRoot) {
+      // A healthy production setup (the lab's hardened coturn on addresses treated as public): the best first report, no footnote.
+      expect(r.stdout).toMatch(/: Excellent \(IPv4 Excellent; IPv6 Excellent\)\. Security: ok\./);
+      expect(r.stdout).toContain('Everything tested works.');
+      expect(r.stdout).not.toMatch(/ACL-1|loopback ACL|Fix first/);
+    }
     expect(r.stdout).toMatch(/Homeserver: +http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toMatch(/User: +@admin:localhost/);
     expect(r.stdout).toMatch(/Password: +\S{8,}/);
     // The bot's token and the TURN secret are never printed.
     expect(r.stdout + r.stderr).not.toMatch(/syt_[A-Za-z0-9]/);
     expect(r.stdout + r.stderr).not.toMatch(/static-auth-secret|MXV_ACCESS_TOKEN=/);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(leftovers(dir)).toEqual([]);
+  }, 160_000);
+
+  (isRoot ? test : test.skip)('--fault relay-range-blocked: the same stack with one fault, and the report names it first', async () => {
+    const r = await runDemo(dir, ['--fault', 'relay-range-blocked']);
+    if (r.code !== 0) throw new Error(`demo exited ${r.code}\n${r.stderr}\n${r.stdout}`);
+    expect(r.stderr).toContain('network namespace: relay-range-blocked');
+    expect(r.stdout).toMatch(/Fix first:\n1\. Relayed data \(DATA-1\)/);
     expect(readdirSync(dir)).toEqual([]);
     expect(leftovers(dir)).toEqual([]);
   }, 160_000);

@@ -5,8 +5,9 @@
 // (nothing folded). The room message stays short (about 25 lines, 2,000
 // characters of plain body) and names the scenario's fault in the first
 // screen. Screenshots in test-artifacts/; test-artifacts/report.png is the
-// README's picture (scripts/docs.ts --screenshot copies it to docs/).
-import { mkdirSync } from 'node:fs';
+// README's picture (MXV_UPDATE_DOCS=1 copies it to docs/report.png;
+// scripts/docs.ts --screenshot takes the same picture without jest).
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { threadedReport } from '../../src/render';
 import { checkTitle } from '../../src/render/view';
 import { SCENARIOS } from '../scenarios';
@@ -60,5 +61,6 @@ const MAX_BODY = 2000;
       expect(shown.firstScreenText).toContain(`${checkTitle(id)} (${id}`);
     }
     expect(shown.firstScreenText).toContain('Fix first');
+    if (name === ONE_FAULT[0] && process.env.MXV_UPDATE_DOCS === '1') copyFileSync('test-artifacts/report.png', 'docs/report.png');
   });
 });

@@ -11,6 +11,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
 import { startSynapse, type SynapseLab, type SynapseUser } from '../../scripts/lab/synapse';
 import type { Logger } from '../../src/web/logger';
+import { DEFAULT_USER_TARGET_POLICY } from '../../src/tester/user-targets';
 import { HelperService, type ReportEvent } from '../../src/web/service';
 
 jest.setTimeout(120000);
@@ -48,7 +49,12 @@ beforeAll(async () => {
   const u = coturn.uris();
   hs = await startSynapse({ turnUris: [u.turnUdp, u.turnTcp, u.turns!], turnSharedSecret: coturn.secret, turnUserLifetime: '1h' });
   alice = await hs.registerUser('alice', PASSWORD);
-  helper = new HelperService({ config: { listen: '127.0.0.1:0', connectSrc: ['http://127.0.0.1:*'] }, engineOptions: engineOptions(), logger });
+  // Shared URIs are user targets: the lab's loopback range and coturn's ports, by the helper's own policy.
+  const ports = [u.turnUdp, u.turns!].map((x) => Number(/:(\d+)\?/.exec(x)![1]));
+  helper = new HelperService({
+    config: { listen: '127.0.0.1:0', connectSrc: ['http://127.0.0.1:*'] }, engineOptions: engineOptions(), logger,
+    userTargets: { ...DEFAULT_USER_TARGET_POLICY, allowRanges: ['127.0.0.0/8'] }, ownPorts: async () => ports,
+  });
   await helper.start();
   profile = await mkdtemp(join(tmpdir(), 'mxv-helper-chromium-'));
   ctx = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 1100, height: 900 } });
@@ -113,7 +119,7 @@ test('link -> login -> consent -> browser test over UDP, TCP, TLS -> merged repo
   timings.consentToResults = Date.now() - t1;
   const ev = await reported;
   expect(ev).toMatchObject({ userId: '@alice:localhost', roomId: '!room:localhost' });
-  expect(ev.report.source).toMatchObject({ kind: 'shared', homeserver: hs.url });
+  expect(ev.report.source).toMatchObject({ kind: 'shared', homeserver: 'localhost, as shared by @alice:localhost' });
   expect(ev.report.uris.length).toBeGreaterThanOrEqual(3);
 
   const b = ev.report.browser!;

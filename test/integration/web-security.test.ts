@@ -6,11 +6,13 @@
 import { request } from 'node:http';
 import { sampleReport } from '../fixtures/report-sample';
 import type { CheckOptions } from '../../src/tester/options';
+import { DEFAULT_USER_TARGET_POLICY } from '../../src/tester/user-targets';
 import { HelperService, type ReportEvent } from '../../src/web/service';
 
 jest.setTimeout(20000);
 
-const TURN = { uris: ['turn:198.51.100.7:3478?transport=udp', 'stun:198.51.100.7:3478'], username: '1700000000:@bob:example.org', password: 'turn-pw-s3cret', ttl: 86400 };
+// Loopback (the helper's own lab range below); the engine is a stub, so nothing is dialled.
+const TURN = { uris: ['turn:127.0.0.1:3478?transport=udp', 'stun:127.0.0.1:3478'], username: '1700000000:@bob:example.org', password: 'turn-pw-s3cret', ttl: 86400 };
 let helper: HelperService;
 let runs: CheckOptions[] = [];
 const logs: string[] = [];
@@ -18,7 +20,8 @@ const logs: string[] = [];
 beforeAll(async () => {
   helper = new HelperService({
     config: { listen: '127.0.0.1:0' },
-    engineOptions: { family: 'ipv4', allowPrivate: false, assumePublic: [], quality: 'off', timeoutMs: 5000, e2e: false },
+    engineOptions: { family: 'ipv4', allowPrivate: true, assumePublic: [], quality: 'off', timeoutMs: 5000, e2e: false },
+    userTargets: { ...DEFAULT_USER_TARGET_POLICY, allowRanges: ['127.0.0.0/8'] },
     runCheck: async (o) => {
       runs.push(o);
       return sampleReport();
@@ -139,18 +142,25 @@ test('consent starts one run with kind shared; the token is spent; results only 
   runs = [];
   const { token, cookie, origin } = await openLink();
   const reported = new Promise<ReportEvent>((r) => helper.once('report', r));
+  // User targets never get the admin's allowPrivate: a documentation or private address is refused before any run.
+  const doc = await call('POST', `/api/helper/${token}/credentials`, { headers: json(cookie, origin), body: JSON.stringify({ turnServer: { ...TURN, uris: ['turn:198.51.100.7:3478', 'turn:10.0.0.1:3478'] } }) });
+  expect([doc.status, JSON.parse(doc.body).error.code]).toEqual([400, 'no-usable-uri']);
+  const badHs = await call('POST', `/api/helper/${token}/credentials`, { headers: json(cookie, origin), body: JSON.stringify({ homeserver: 'https://u:p@example.org/?x=1', turnServer: TURN }) });
+  expect([badHs.status, JSON.parse(badHs.body).error.code]).toEqual([400, 'bad-homeserver']);
+  expect(runs).toHaveLength(0);
   const ok = await call('POST', `/api/helper/${token}/credentials`, { headers: json(cookie, origin), body: JSON.stringify({ homeserver: 'https://example.org', turnServer: TURN }) });
   expect(ok.status).toBe(200);
-  expect(JSON.parse(ok.body)).toEqual({ ok: true, uris: TURN.uris });
+  expect(JSON.parse(ok.body)).toEqual({ ok: true, uris: TURN.uris, skipped: [] });
   expect(runs).toHaveLength(1);
   expect(runs[0]!.credentials.kind).toBe('shared');
+  expect(runs[0]).toMatchObject({ allowPrivate: false, assumePublic: ['127.0.0.0/8'] });
   const again = await call('POST', `/api/helper/${token}/credentials`, { headers: json(cookie, origin), body: JSON.stringify({ turnServer: TURN }) });
   expect(again.status).toBe(409);
   expect(runs).toHaveLength(1);
 
-  // The target guard applies to the answering peer: a documentation address is refused, not dialled.
-  const offer = await call('POST', `/api/helper/${token}/offer`, { headers: json(cookie, origin), body: JSON.stringify({ uri: TURN.uris[0], sdp: 'v=0\r\n' }) });
-  expect([offer.status, JSON.parse(offer.body).error.code]).toEqual([400, 'refused-target']);
+  // The answering peer only for shared turn: URIs.
+  const offer = await call('POST', `/api/helper/${token}/offer`, { headers: json(cookie, origin), body: JSON.stringify({ uri: TURN.uris[1], sdp: 'v=0\r\n' }) });
+  expect([offer.status, JSON.parse(offer.body).error.code]).toEqual([400, 'not-turn']);
   const foreign = await call('POST', `/api/helper/${token}/offer`, { headers: json(cookie, origin), body: JSON.stringify({ uri: 'turn:203.0.113.9:3478', sdp: 'v=0' }) });
   expect(JSON.parse(foreign.body).error.code).toBe('unknown-uri');
 
@@ -196,5 +206,34 @@ test('forged, malformed and unknown tokens on the API are clean JSON 404s', asyn
     const r = await call('GET', `/api/helper/${t}/report`);
     expect(r.status).toBe(404);
     expect(JSON.parse(r.body).error.code).toBe('unknown');
+  }
+});
+
+test('a client that trickles its headers is cut off within 1-3 s; sockets over maxConnections are refused', async () => {
+  const { connect } = await import('node:net');
+  const u = new URL(helper.baseUrl);
+  const slow = connect(Number(u.port), u.hostname);
+  const t0 = Date.now();
+  slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+  slow.on('error', () => undefined); // EPIPE once the server cut it off
+  const drip = setInterval(() => { if (!slow.destroyed) slow.write('X-Slow: 1\r\n'); }, 200);
+  await new Promise((r) => slow.on('close', r));
+  clearInterval(drip);
+  const heldMs = Date.now() - t0;
+  expect(heldMs).toBeGreaterThanOrEqual(1500);
+  expect(heldMs).toBeLessThan(3500);
+
+  const capped = new HelperService({ config: { listen: '127.0.0.1:0' }, engineOptions: { family: 'ipv4', allowPrivate: false, assumePublic: [], quality: 'off', timeoutMs: 5000, e2e: false } });
+  await capped.start();
+  try {
+    const cu = new URL(capped.baseUrl);
+    const socks = Array.from({ length: 130 }, () => connect(Number(cu.port), cu.hostname));
+    await Promise.all(socks.map((s) => new Promise((r) => { s.once('connect', r); s.once('error', r); })));
+    const closed = await Promise.all(socks.map((s) => new Promise<boolean>((r) => { s.once('close', () => r(true)); setTimeout(() => r(false), 500); })));
+    expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(2); // 128 kept, the rest closed at once
+    expect(closed.filter(Boolean).length).toBeLessThan(130);
+    for (const s of socks) s.destroy();
+  } finally {
+    await capped.stop();
   }
 });

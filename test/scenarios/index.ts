@@ -27,6 +27,8 @@ import notTurn from './cases/not-turn';
 import blackHole from './cases/black-hole';
 import debianDefaults from './cases/debian-defaults';
 import realmMismatch from './cases/realm-mismatch';
+import userQuotaOneMany from './cases/user-quota-1-many';
+import stunIgnored from './cases/stun-ignored';
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy,
@@ -55,4 +57,6 @@ export const SCENARIOS: readonly Scenario[] = [
   blackHole,
   debianDefaults,
   realmMismatch,
+  userQuotaOneMany,
+  stunIgnored,
 ];

@@ -8,7 +8,7 @@
 import type { CheckId } from '../../src/tester/checks';
 import type { Report, ReportCheck, ReportUri } from '../../src/tester/report';
 import type { Family } from '../../src/tester/types';
-import type { CauseExpectation, FindingMatch, Scenario, UriKind } from './types';
+import type { CauseExpectation, FindingMatch, HostForm, Scenario, UriKind } from './types';
 
 export type Verdict = 'pass' | 'fail' | 'pending';
 
@@ -163,8 +163,9 @@ export function judge(s: Scenario, report: Report, kinds: ReadonlyMap<string, Ur
 /** How many (URI, family) targets the scenario's URIs and records make. */
 export function countExpectedTargets(s: Scenario): number {
   const fams = s.family === 'ipv4' ? ['ipv4'] : s.family === 'ipv6' ? ['ipv6'] : ['ipv4', 'ipv6'];
-  const host = s.host ?? 'name';
   const dns = s.dns ?? { a: true, aaaa: true };
-  const perUri = host === 'v4' ? (fams.includes('ipv4') ? 1 : 0) : host === 'v6' ? (fams.includes('ipv6') ? 1 : 0) : (dns.a && fams.includes('ipv4') ? 1 : 0) + (dns.aaaa && fams.includes('ipv6') ? 1 : 0);
-  return s.uris.length * perUri;
+  const perUri = (host: HostForm) =>
+    host === 'v4' ? (fams.includes('ipv4') ? 1 : 0) : host === 'v6' ? (fams.includes('ipv6') ? 1 : 0) : (dns.a && fams.includes('ipv4') ? 1 : 0) + (dns.aaaa && fams.includes('ipv6') ? 1 : 0);
+  // Several host forms: every kind under each, turns: by name only (runner.ts buildUris).
+  return (s.hosts ?? [s.host ?? 'name']).reduce((n, host) => n + s.uris.filter((k) => !(s.hosts && k === 'turns' && host !== 'name')).length * perUri(host), 0);
 }

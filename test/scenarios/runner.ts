@@ -23,7 +23,7 @@ import { Secret } from '../../src/tester/secret';
 import { DENY_LOOPBACK_PEERS, DENY_PRIVATE_PEERS, DENY_SPECIAL_PEERS, HARDENING, LAB_NAME, LAB_PUBLIC, NO_TCP_RELAY, OTHER_NAME } from './base';
 import { judge, type Judgement } from './judge';
 import { PENDING_CHECKS } from './pending';
-import type { CoturnSetup, CredentialKind, FirewallRule, Scenario, UriKind } from './types';
+import type { CoturnSetup, CredentialKind, FirewallRule, HostForm, Scenario, UriKind } from './types';
 
 export const TURN_PORT = 3478;
 export const TLS_PORT = 443;
@@ -73,10 +73,12 @@ function uriFor(kind: UriKind, host: string): string {
 
 /** The scenario's URIs, and which kind each one is (the judge speaks kinds). */
 export function buildUris(s: Scenario, h: LabHost): { uris: string[]; kinds: Map<string, UriKind> } {
-  const form = s.host ?? 'name';
-  const host = form === 'name' ? LAB_NAME : form === 'v4' ? h.v4 : `[${h.v6}]`;
+  const hostOf = (form: HostForm) => (form === 'name' ? LAB_NAME : form === 'v4' ? h.v4 : `[${h.v6}]`);
   const kinds = new Map<string, UriKind>();
-  for (const k of s.uris) kinds.set(uriFor(k, host), k);
+  for (const form of s.hosts ?? [s.host ?? 'name']) {
+    // turns: only by name when several forms are asked for (the certificate names the lab host).
+    for (const k of s.uris) if (!(s.hosts && k === 'turns' && form !== 'name')) kinds.set(uriFor(k, hostOf(form)), k);
+  }
   return { uris: [...kinds.keys()], kinds };
 }
 

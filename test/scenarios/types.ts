@@ -109,6 +109,8 @@ export interface Scenario {
   uris: UriKind[];
   /** How the URIs name the server (default 'name'). */
   host?: HostForm;
+  /** Several forms at once: every URI kind under each (turns: by name only); overrides `host`. */
+  hosts?: HostForm[];
   /** Records of the lab name (default: A and AAAA of the host). */
   dns?: { a: boolean; aaaa: boolean };
   /** Families the run tests (default both). */

@@ -11,7 +11,7 @@ describe('hints table', () => {
     for (const p of placeholdersUsed()) expect(PLACEHOLDERS).toHaveProperty(p);
   });
   it('has no duplicate (id, cause) rows and only catalogue ids', () => {
-    const keys = HINTS.map((h) => `${h.id}/${h.cause}`);
+    const keys = HINTS.map((h) => `${h.id}/${h.cause}/${h.impl ?? ''}`);
     expect(new Set(keys).size).toBe(keys.length);
     for (const h of HINTS) expect(CHECK_IDS).toContain(h.id);
   });
@@ -60,5 +60,21 @@ describe('hintFor', () => {
   });
   it('explains bare-number lifetimes as milliseconds', () => {
     expect(hintFor('HS-2', 'too-short')).toMatch(/milliseconds/);
+  });
+});
+
+describe('implementation-keyed hints', () => {
+  it("names ejabberd's settings for ejabberd's TURN, coturn's by default", () => {
+    const { hintFor, turnImplementation, xmppImplementation } = require('../../src/tester/hints') as typeof import('../../src/tester/hints');
+    expect(turnImplementation('P1 STUN library')).toBe('ejabberd');
+    expect(turnImplementation("Coturn-4.6.1 'Gorst'")).toBeUndefined();
+    expect(xmppImplementation('Prosody')).toBe('prosody');
+    expect(xmppImplementation('ejabberd')).toBe('ejabberd');
+    expect(hintFor('ACL-1', 'loopback-allowed', {}, 'ejabberd')).toContain('turn_blacklist');
+    expect(hintFor('ACL-1', 'loopback-allowed', {})).toContain('denied-peer-ip');
+    // An implementation without a row of its own keeps the default row.
+    expect(hintFor('TLS-1', 'expired', { notAfter: 'x' }, 'ejabberd')).toBe(hintFor('TLS-1', 'expired', { notAfter: 'x' }));
+    expect(hintFor('XMPP-2', 'not-supported', {}, 'prosody')).toContain('modules_enabled');
+    expect(hintFor('XMPP-2', 'not-supported', {}, 'ejabberd')).toContain('mod_stun_disco');
   });
 });

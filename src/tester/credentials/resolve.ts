@@ -9,6 +9,9 @@ import { HttpError, type AddressCheck } from './http';
 import type { Secret } from '../secret';
 import { DEFAULT_REST_TTL_S, DEFAULT_REST_USER, mintRestCredentials } from './rest';
 import type { CredentialSpec, TurnCredentials } from './types';
+import type { Lookup } from '../probes/dns';
+import type { XmppOutcome } from '../probes/xmpp-discovery';
+import { resolveXmppSource, XmppSourceRefused } from './xmpp';
 
 export class SourceRefusedError extends Error {
   constructor(message: string) {
@@ -35,13 +38,33 @@ export interface ResolvedSource {
   findings: Finding[];
   /** The homeserver's /voip/turnServer answer, for HS-1 and HS-2. */
   homeserver?: { outcome: TurnServerOutcome; baseUrl: string };
+  /** The XMPP login and XEP-0215 answer, for XMPP-1..6. */
+  xmpp?: XmppOutcome;
+  /** Further credential sets (XMPP services with other TURN credentials than the first set's). */
+  more?: TurnCredentials[];
 }
 
 /** Called inside a homeserver source's Matrix session, before a password login is logged out (MatrixRTC needs the token). */
 export type SessionHook = (s: { baseUrl: string; accessToken: Secret }) => Promise<void>;
 
-export async function resolveCredentials(spec: CredentialSpec, guard: GuardOptions, timeoutMs = 10000, onSession?: SessionHook): Promise<ResolvedSource> {
+export async function resolveCredentials(
+  spec: CredentialSpec,
+  guard: GuardOptions,
+  timeoutMs = 10000,
+  /** Extra trusted CAs (XMPP's TLS) and the lab's A/AAAA answers (XMPP's advertised hosts). */
+  extra: { ca?: string[]; lookup?: Lookup } = {},
+  onSession?: SessionHook,
+): Promise<ResolvedSource> {
   switch (spec.kind) {
+    case 'xmpp': {
+      try {
+        const r = await resolveXmppSource(spec, guard, { timeoutMs, ...extra });
+        return { credentials: r.credentials[0] ?? null, findings: [], xmpp: r.outcome, more: r.credentials.slice(1) };
+      } catch (e) {
+        if (e instanceof XmppSourceRefused) throw new SourceRefusedError(e.message);
+        throw e;
+      }
+    }
     case 'explicit':
       return {
         credentials: { uris: spec.uris, username: spec.username, password: spec.password, ttl: null, source: { kind: 'explicit' }, sharedSecret: spec.sharedSecret },

@@ -2,6 +2,7 @@
 // to use on it. Passwords and secrets are Secret, never plain strings.
 import type { Secret } from '../secret';
 import type { SourceKind } from '../types';
+import type { XmppSourceSpec } from './xmpp';
 
 export interface TurnCredentials {
   uris: string[];
@@ -9,7 +10,8 @@ export interface TurnCredentials {
   password: Secret;
   /** Seconds, as the homeserver said (null when the source has no notion of it). */
   ttl: number | null;
-  source: { kind: SourceKind; homeserver?: string };
+  /** `xmpp`: the XMPP domain whose XEP-0215 answer gave these (the xmpp source). */
+  source: { kind: SourceKind; homeserver?: string; xmpp?: string };
   /** Only when the run holds the TURN REST shared secret (AUTH-4 can then name the side). */
   sharedSecret?: Secret;
   /** The user part used when minting REST credentials from the secret. */
@@ -30,4 +32,5 @@ export type CredentialSpec =
     }
   | { kind: 'secret'; uris: string[]; secret: Secret; ttl?: number; userId?: string }
   | { kind: 'explicit'; uris: string[]; username: string; password: Secret; sharedSecret?: Secret }
-  | { kind: 'shared'; credentials: TurnCredentials };
+  | { kind: 'shared'; credentials: TurnCredentials }
+  | XmppSourceSpec;

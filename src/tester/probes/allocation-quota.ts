@@ -11,7 +11,7 @@ import { defineCheck } from './check';
 import type { TargetState, UriUnit } from './context';
 import { finding } from './finding';
 import { NO_ALLOCATION } from './ipv6-relay';
-import { LINGER_MS } from './our-load';
+import { allocateUnderOurLoad, LINGER_MS } from './our-load';
 import { realmOf } from './realm-consistency';
 
 export const WANTED_ALLOCATIONS = 3;
@@ -44,7 +44,7 @@ export function judgeQuota(r: QuotaAttempt, scope: { uri: string; family: null }
   return finding('ALLOC-4', { ...scope, status: 'pass', summary: `One user can hold ${WANTED_ALLOCATIONS} allocations at once.`, evidence });
 }
 
-async function attempt(s: TargetState): Promise<QuotaAttempt> {
+async function attempt(u: UriUnit, s: TargetState): Promise<QuotaAttempt> {
   const { ctx } = s;
   const r: QuotaAttempt = { granted: 0, quotaAt: null, error: null };
   // Connect all at once (saves round trips); allocate one after another.
@@ -53,8 +53,9 @@ async function attempt(s: TargetState): Promise<QuotaAttempt> {
   try {
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const c of clients) {
-      const a = await c.allocate();
+    for (const [i, c] of clients.entries()) {
+      // The first one may meet our own just-deleted allocations (AUTH-2 passed: the server allows at least one).
+      const a = i === 0 ? await allocateUnderOurLoad(u, () => c.allocate()) : await c.allocate();
       ctx.learn(s.target, { software: a.software });
       r.granted++;
     }
@@ -89,10 +90,10 @@ export const ALLOC_4 = defineCheck({
     const run = u.ctx.runUnit;
     const peers = (run?.uris ?? [u]).filter((o) => o.isTurn && quotaTarget(o) && serverKey(o, quotaTarget(o)!) === serverKey(u, s));
     if (peers[0] && peers[0] !== u) return null;
-    let r = await attempt(s);
+    let r = await attempt(u, s);
     if (r.quotaAt !== null && u.ctx.deadline.remaining() > LINGER_MS + 3000) {
       await new Promise((done) => setTimeout(done, LINGER_MS));
-      r = await attempt(s);
+      r = await attempt(u, s);
     }
     if (r.quotaAt !== null) u.ctx.allocations.shrinkTo(Math.max(1, r.granted));
     return judgeQuota(r, u.scope, peers.map((p) => p.uri.raw));

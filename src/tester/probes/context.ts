@@ -9,6 +9,7 @@ import type { TurnServerOutcome } from '../credentials/homeserver';
 import type { TurnCredentials } from '../credentials/types';
 import { checkTarget } from '../guard';
 import type { CheckOptions } from '../options';
+import type { XmppOutcome } from './xmpp-discovery';
 import { AllocationBudget, Deadline, MAX_CONCURRENT_ALLOCATIONS, type Release } from '../plan';
 import type { TransportAddress } from '../stun';
 import { TurnClient, type AllocateResult, type BindingResult, type TurnClientOptions } from '../turn';
@@ -57,6 +58,7 @@ export class RunContext {
       family: t.family,
       connectTimeoutMs: this.deadline.cap(3000),
       timeoutMs: this.deadline.cap(uri.transport === 'udp' ? 1800 : 2500),
+      deadlineAt: this.deadline.at,
       tls: uri.transport === 'tls' ? { ca: this.options.ca, servername: uri.ipLiteral === 0 ? uri.host : undefined } : undefined,
       ...(withCredentials ? { username: this.creds.username, password: this.creds.password } : {}),
     };
@@ -243,6 +245,8 @@ export class UriUnit extends Unit {
 /** What the credential source returned, for the checks that judge it (HS-1, HS-2). */
 export interface SourceOutcome {
   homeserver?: { outcome: TurnServerOutcome; baseUrl: string };
+  /** The XMPP login and XEP-0215 answer, for XMPP-1..6. */
+  xmpp?: XmppOutcome;
 }
 
 /** The whole run: the unit of run-scoped checks, which see every other unit. */

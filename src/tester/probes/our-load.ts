@@ -11,7 +11,9 @@ import type { Unit } from './context';
 
 /** coturn frees a deleted allocation about 1 s after Refresh(LIFETIME=0). */
 export const LINGER_MS = 1500;
-const MAX_ATTEMPTS = 6;
+/** Retries while nothing else of ours is live: polled finely, so a run held to one allocation at a time loses little. */
+const LINGER_STEPS_MS = [150, 250, 250, 250, 300, 300, 400, 500];
+const MAX_ATTEMPTS = 12;
 
 export interface OurLoad {
   /** Refusals that were ours, not the server's (evidence). */
@@ -24,15 +26,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Run `attempt` (one Allocate); `fresh` asks for a new connection (after 437).
  * Throws the server's answer when it is not explained by our own load.
  */
-export async function allocateUnderOurLoad(unit: Unit, attempt: (fresh: boolean) => Promise<AllocateResult>, load: OurLoad = { retried: [] }): Promise<AllocateResult> {
+export async function allocateUnderOurLoad(unit: Unit, attempt: (fresh: boolean) => Promise<AllocateResult>, load: OurLoad = { retried: [] }, alsoHolding = 0): Promise<AllocateResult> {
   const { ctx } = unit;
-  let lingered = false;
+  let lingered = 0;
   let fresh = false;
   for (let n = 1; ; n++) {
     try {
       return await attempt(fresh);
     } catch (e) {
       if (!(e instanceof TurnError) || e.kind !== 'error-response' || n >= MAX_ATTEMPTS || ctx.deadline.remaining() < LINGER_MS + 2000) throw e;
+      // (alsoHolding: allocations of ours the caller itself keeps live meanwhile, e.g. DATA-2's first.)
       if (e.code === 437 && !fresh) {
         fresh = true;
         load.retried.push({ code: 437, othersHeld: 0 });
@@ -49,9 +52,12 @@ export async function allocateUnderOurLoad(unit: Unit, attempt: (fresh: boolean)
         unit.hold = await ctx.allocations.acquire(Math.max(1, mine));
         continue;
       }
-      if (lingered) throw e;
-      lingered = true;
-      await sleep(LINGER_MS);
+      if (lingered >= LINGER_STEPS_MS.length) {
+        // Still refused with only the caller's own allocations live: that many is all the server allows.
+        if (alsoHolding > 0) ctx.allocations.shrinkTo(alsoHolding);
+        throw e;
+      }
+      await sleep(LINGER_STEPS_MS[lingered++]!);
     }
   }
 }

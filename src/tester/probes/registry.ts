@@ -27,11 +27,18 @@ import { TCPR_1 } from './tcp-relay';
 import { TLS_1, TLS_2 } from './tls';
 import { ALLOC_3 } from './transport-matrix';
 import { RTC_1, RTC_2, RTC_3, RTC_4, RTC_5, RTC_6, RTC_7, RTC_8 } from '../rtc/checks';
+import { XMPP_1, XMPP_2, XMPP_3, XMPP_4, XMPP_5, XMPP_6 } from './xmpp-discovery';
 
 export const CHECK_DEFS: readonly AnyCheckDef[] = [
   // run: what the source and the URI list say (no packet sent)
   HS_1,
   HS_2,
+  XMPP_1,
+  XMPP_2,
+  XMPP_3,
+  XMPP_4,
+  XMPP_5,
+  XMPP_6,
   AUTH_3,
   ADV_1,
   // uri-family: one target's gate chain, then the checks on its live allocation

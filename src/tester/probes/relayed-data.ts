@@ -178,13 +178,22 @@ async function relayBothWays(state: TargetState): Promise<Finding | null> {
 async function relayToRelay(state: TargetState): Promise<Finding | null> {
   const { ctx, client: clientA, allocation: a } = state;
   if (!clientA || !a) return null;
+  if (ctx.allocations.size < 2) {
+    // Learnt earlier in this run (ALLOC-4, or another target's DATA-2): no second allocation for this user.
+    return finding('DATA-2', { ...state.scope, status: 'skip', summary: 'Not run: the server allows this user only one allocation at a time (see ALLOC-4), and relay to relay needs two.', evidence: { reason: 'quota' } });
+  }
   let clientB: TurnClient | null = null;
   try {
-    const b = await allocateUnderOurLoad(state, async () => {
-      await clientB?.close();
-      clientB = await TurnClient.connect(ctx.clientOptions(state.target, true));
-      return clientB.allocate();
-    });
+    const b = await allocateUnderOurLoad(
+      state,
+      async () => {
+        await clientB?.close();
+        clientB = await TurnClient.connect(ctx.clientOptions(state.target, true));
+        return clientB.allocate();
+      },
+      { retried: [] },
+      1,
+    );
     const cb = clientB as unknown as TurnClient;
     try {
       await clientA.createPermission([b.relayed]);

@@ -125,6 +125,10 @@ async function runUnit(unit: Unit, chain: readonly AnyCheckDef[], byId: Readonly
       unit.add(skipped(def.id, why, unit.scope));
       return;
     }
+    // Past the run's deadline a probe that would open or use an allocation is not started: it could
+    // only time out at once, and that would read as the server's fault. Run-scope judgments still run.
+    const late = () => def.scope !== 'run' && (def.shared || allocationsOf(def, ctx.allocations.size) > 0) && ctx.deadline.expired;
+    if (late()) return lateSkip(def);
     if (def.shared) {
       if (inShared) unit.hold?.keep(segmentNeed(i));
       else if (segmentNeed(i) > 0) {
@@ -135,6 +139,14 @@ async function runUnit(unit: Unit, chain: readonly AnyCheckDef[], byId: Readonly
       if (inShared) await endShared();
       const n = def.allocations ?? 0;
       if (n === 'all' || n > 0) unit.hold = await ctx.allocations.acquire(n);
+    }
+    // Waiting for the allocation budget may have taken us past it.
+    if (late()) {
+      if (!def.shared) {
+        unit.hold?.();
+        unit.hold = null;
+      }
+      return lateSkip(def);
     }
     try {
       const out = await (def.run as (u: Unit) => Promise<Finding | Finding[] | null | void>)(unit);
@@ -149,6 +161,12 @@ async function runUnit(unit: Unit, chain: readonly AnyCheckDef[], byId: Readonly
         unit.hold = null;
       }
     }
+  }
+
+  function lateSkip(def: AnyCheckDef): void {
+    const why = `not run: the run's deadline (${Math.round(ctx.options.timeoutMs / 1000)} s) passed first`;
+    blocked.set(def.id, why);
+    unit.add(skipped(def.id, why, unit.scope));
   }
 }
 

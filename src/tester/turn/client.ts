@@ -42,6 +42,8 @@ export interface TurnClientOptions extends TransportOptions {
   rtoMs?: number;
   /** Per-request deadline (default 1800 ms on UDP, 2500 ms on TCP/TLS). */
   timeoutMs?: number;
+  /** The run's end (performance.now() time): no request waits past it, whenever it is sent. */
+  deadlineAt?: number;
   /** UDP transmissions per request (default 7; the deadline usually ends it first). */
   maxTransmissions?: number;
   /** Add FINGERPRINT to requests (default true). */
@@ -183,6 +185,11 @@ export class TurnClient extends EventEmitter {
       timeoutMs: opts.timeoutMs ?? (stream ? 2500 : 1800),
       maxTransmissions: opts.maxTransmissions ?? 7,
     };
+  }
+
+  /** A request's timeout, never past the run's end (a request sent late gets what is left). */
+  private capped(ms: number): number {
+    return this.opts.deadlineAt === undefined ? ms : Math.max(1, Math.min(ms, this.opts.deadlineAt - performance.now()));
   }
 
   /** Connect (UDP: bind+connect; TCP: connect; TLS: connect+handshake). Throws TurnError. */
@@ -417,7 +424,7 @@ export class TurnClient extends EventEmitter {
     if (o.auth && !this.key) throw new TypeError(`${name}: authenticated request before any 401 challenge`);
     const timing: TransactionTiming = {
       rtoMs: o.rtoMs ?? this.timing.rtoMs,
-      timeoutMs: o.timeoutMs ?? this.timing.timeoutMs,
+      timeoutMs: this.capped(o.timeoutMs ?? this.timing.timeoutMs),
       maxTransmissions: this.timing.maxTransmissions,
     };
     for (let attempt = 1; ; attempt++) {
