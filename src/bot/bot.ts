@@ -2,7 +2,7 @@
 // handle them (direct rooms, the run service, browser requests, commands),
 // serves /healthz + /metrics, runs the schedule, and shuts down cleanly.
 import { join } from 'node:path';
-import { MatrixClient, SimpleFsStorageProvider } from 'matrix-bot-sdk';
+import { SimpleFsStorageProvider, type MatrixClient } from 'matrix-bot-sdk';
 import { COMMANDS, interpret, runCommand, type CommandContext, type CommandServices, type Reply } from '../commands';
 import type { BotConfig } from '../config';
 import { HistoryStore, StoreError } from '../store';
@@ -17,6 +17,7 @@ import type { Report } from '../tester/report';
 import { TOOL_VERSION } from '../tester/version';
 import type { HelperService } from '../web/service';
 import { BrowserRequests } from './browser-requests';
+import { connect } from './crypto/setup';
 import { DirectRooms } from './direct-rooms';
 import { startEndpoints, type Endpoints } from './endpoints';
 import { boundedMessage, type MatrixEvent } from './incoming';
@@ -147,9 +148,11 @@ export class VoipBot {
       this.lastSyncAt = Date.now();
       return setSyncToken(token);
     };
-    this.client = new MatrixClient(c.homeserver.url, this.session.accessToken.reveal(), storage);
+    const connected = await connect({ config: c, session: this.session, storage, log: this.log, isStopping: () => this.stopping });
+    this.client = connected.client;
+    this.session = connected.session;
     this.client.syncingTimeout = 10_000;
-    this.io = new BotIo(this.client, this.log, () => this.stopping);
+    this.io = new BotIo(this.client, this.log, () => this.stopping, connected.e2ee);
     this.rooms = new DirectRooms(this.io, this.session.userId, c.commandPrefix, this.store, this.log);
     this.runs = new RunService({ config: c, io: this.io, engine: this.engine, metrics: this.metrics, store: this.store, storeProblem: this.storeProblem, log: this.log });
     const helper = this.helper;
@@ -163,7 +166,10 @@ export class VoipBot {
     this.client.on('room.join', (roomId: string) => this.guard('join', this.onJoin(roomId)));
     this.client.on('room.message', (roomId: string, ev: MatrixEvent) => this.guard('message', this.onMessage(roomId, ev)));
     this.client.on('room.event', (roomId: string, ev: MatrixEvent) => {
-      if (ev.type === 'm.room.encrypted') this.guard('encrypted', this.onEncrypted(roomId, ev));
+      if (ev.type === 'm.room.encrypted' && !this.io.e2ee) this.guard('encrypted', this.onEncrypted(roomId, ev));
+    });
+    this.client.on('room.failed_decryption', (roomId: string, ev: MatrixEvent, err: unknown) => {
+      if (ev.sender !== this.session.userId && !this.isStale(ev)) this.guard('undecryptable', this.rooms.undecryptableNotice(roomId, ev.sender, ev.event_id, err));
     });
     try {
       const p = await this.client.getUserProfile(this.session.userId);
@@ -197,6 +203,7 @@ export class VoipBot {
       await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, graceMs).unref())]);
     }
     await this.endpoints?.stop();
+    await this.io?.e2ee?.close().catch((e) => this.log.warn('crypto store not saved at shutdown', { error: describeError(e) }));
     this.store?.close();
     this.log.info('stopped');
   }
@@ -224,7 +231,7 @@ export class VoipBot {
   }
 
   private async onJoin(roomId: string): Promise<void> {
-    if (await this.rooms.isEncrypted(roomId)) await this.rooms.encryptedNotice(roomId, null);
+    if (!this.io.e2ee && await this.rooms.isEncrypted(roomId)) await this.rooms.encryptedNotice(roomId, null);
   }
 
   private async onEncrypted(roomId: string, ev: MatrixEvent): Promise<void> {

@@ -1,12 +1,15 @@
-// The bot's outgoing Matrix calls: send, react, with retries whose deadline
-// shrinks to a few seconds once the bot is stopping.
+// The bot's outgoing Matrix calls: send, react, files, with retries whose
+// deadline shrinks to a few seconds once the bot is stopping. In encrypted
+// rooms the client encrypts events and sendFile encrypts the file.
 import type { MatrixClient } from 'matrix-bot-sdk';
 import type { Logger } from '../ops/log';
+import { fileMessage, type FileToSend } from './crypto/attachment';
+import type { E2ee } from './crypto/setup';
 import type { MessageContent } from './message';
 import { describeError, withRetry } from './send';
 
 export class BotIo {
-  constructor(readonly client: MatrixClient, private readonly log: Logger, private readonly isStopping: () => boolean) {}
+  constructor(readonly client: MatrixClient, private readonly log: Logger, private readonly isStopping: () => boolean, readonly e2ee: E2ee | null = null) {}
 
   retrying<T>(what: string, fn: () => Promise<T>, deadlineMs = 300_000): Promise<T> {
     return withRetry(what, fn, { deadlineMs: this.isStopping() ? 5000 : deadlineMs, isStopping: this.isStopping });
@@ -14,6 +17,11 @@ export class BotIo {
 
   send(roomId: string, content: MessageContent | Record<string, unknown>): Promise<string> {
     return this.retrying('send', () => this.client.sendEvent(roomId, 'm.room.message', content));
+  }
+
+  async sendFile(roomId: string, f: FileToSend): Promise<string> {
+    const content = await fileMessage(this.e2ee, roomId, f, (data, type) => this.retrying('upload', () => this.client.uploadContent(data, type, f.name), 60_000));
+    return this.send(roomId, content);
   }
 
   /** An annotation on `eventId`; null (logged) when it cannot be sent. */
