@@ -9,7 +9,7 @@ import { resolveCredentials, SourceRefusedError } from './credentials/resolve';
 import type { TurnCredentials } from './credentials/types';
 import { checkTarget, parseCidr } from './guard';
 import type { CheckOptions } from './options';
-import { planTargets } from './plan';
+import { Deadline, planTargets } from './plan';
 import { lintUris } from './probes/advertised-uris';
 import type { AnyCheckDef } from './probes/check';
 import { RunContext, RunUnit, TargetState, UriUnit, type SourceOutcome } from './probes/context';
@@ -45,6 +45,8 @@ export interface TurnRunInput {
   /** Checks to run (default: the registry, filtered by options.only). */
   defs?: readonly AnyCheckDef[];
   onProgress?: ProgressListener;
+  /** The overall deadline, started with the run (default: a new one of options.timeoutMs). */
+  deadline?: Deadline;
 }
 
 export interface TurnRun {
@@ -80,7 +82,7 @@ export async function runTurnChecks(input: TurnRunInput): Promise<TurnRun> {
         .join('; '),
     );
   }
-  const ctx = new RunContext(options, creds);
+  const ctx = new RunContext(options, creds, input.deadline);
   ctx.selected = new Set<CheckId>(defs.map((d) => d.id));
   const states = targets.map((t) => new TargetState(ctx, t));
   const uris = resolved.map((r) => new UriUnit(ctx, r.uri, r, states.filter((s) => s.target.uri === r.uri)));
@@ -98,10 +100,10 @@ export async function runTurnChecks(input: TurnRunInput): Promise<TurnRun> {
 }
 
 /** The run-scoped checks that judge the source alone, when it gave no credentials (HS-1 says why). */
-async function sourceOnlyChecks(options: CheckOptions, source: SourceOutcome, kind: TurnCredentials['source']): Promise<Finding[]> {
+async function sourceOnlyChecks(options: CheckOptions, source: SourceOutcome, kind: TurnCredentials['source'], deadline: Deadline): Promise<Finding[]> {
   const defs = selectChecks(options.only).filter((d) => d.scope === 'run' && (d.needs ?? []).every((n) => selectChecks([n])[0]?.scope === 'run'));
   const none: TurnCredentials = { uris: [], username: '', password: new Secret(''), ttl: null, source: kind };
-  const ctx = new RunContext(options, none);
+  const ctx = new RunContext(options, none, deadline);
   const run = new RunUnit(ctx, source, { uris: [], findings: [] }, [], []);
   await runChecks(defs, { run: [run] });
   return run.findings;
@@ -110,6 +112,8 @@ async function sourceOnlyChecks(options: CheckOptions, source: SourceOutcome, ki
 export async function runCheck(options: CheckOptions, onProgress: ProgressListener = () => undefined): Promise<Report> {
   const startedAt = new Date();
   const t0 = performance.now();
+  // One deadline for the whole run: credentials, DNS and every credential set come out of it.
+  const deadline = new Deadline(options.timeoutMs);
   for (const c of options.assumePublic) {
     try {
       parseCidr(c);
@@ -130,7 +134,7 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
     : undefined;
   let source;
   try {
-    source = await resolveCredentials(options.credentials, guard, Math.min(options.timeoutMs, 10000), { ca: options.ca, lookup: options.lookup }, onSession);
+    source = await resolveCredentials(options.credentials, guard, deadline.cap(10000), { ca: options.ca, lookup: options.lookup }, onSession);
   } catch (e) {
     if (e instanceof SourceRefusedError) throw new RunRefusedError(e.message);
     throw e;
@@ -156,12 +160,12 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   const none: TurnRun = { findings: [], targets: [], quality: [] };
   if (rtcOnly) return finish(none, await rtcRun);
   const creds = source.credentials;
-  if (!creds) return finish({ ...none, findings: await sourceOnlyChecks(options, outcome, sourceOf(options)) }, await rtcRun);
+  if (!creds) return finish({ ...none, findings: await sourceOnlyChecks(options, outcome, sourceOf(options), deadline) }, await rtcRun);
   if (creds.uris.length === 0) throw new RunRefusedError('no URI to test');
-  const [r, rtc] = await Promise.all([runTurnChecks({ options, creds, source: outcome, onProgress }), rtcRun]);
+  const [r, rtc] = await Promise.all([runTurnChecks({ options, creds, source: outcome, onProgress, deadline }), rtcRun]);
   // XMPP services with other TURN credentials: their own runs, one after the other (one allocation budget), tagged.
   for (const [i, more] of (source.more ?? []).entries()) {
-    const m = await runTurnChecks({ options, creds: more, tag: { scope: 'xmpp', credentials: `set ${i + 2}` }, onProgress });
+    const m = await runTurnChecks({ options, creds: more, tag: { scope: 'xmpp', credentials: `set ${i + 2}` }, onProgress, deadline });
     r.findings.push(...m.findings);
     r.targets.push(...m.targets);
     r.quality.push(...m.quality);
