@@ -8,7 +8,7 @@ import { resolveCredentials, SourceRefusedError } from './credentials/resolve';
 import type { TurnCredentials } from './credentials/types';
 import { checkTarget, parseCidr } from './guard';
 import type { CheckOptions } from './options';
-import { planTargets } from './plan';
+import { Deadline, planTargets } from './plan';
 import { lintUris } from './probes/advertised-uris';
 import type { AnyCheckDef } from './probes/check';
 import { RunContext, RunUnit, TargetState, UriUnit, type SourceOutcome } from './probes/context';
@@ -42,6 +42,8 @@ export interface TurnRunInput {
   /** Checks to run (default: the registry, filtered by options.only). */
   defs?: readonly AnyCheckDef[];
   onProgress?: ProgressListener;
+  /** The overall deadline, started with the run (default: a new one of options.timeoutMs). */
+  deadline?: Deadline;
 }
 
 export interface TurnRun {
@@ -77,7 +79,7 @@ export async function runTurnChecks(input: TurnRunInput): Promise<TurnRun> {
         .join('; '),
     );
   }
-  const ctx = new RunContext(options, creds);
+  const ctx = new RunContext(options, creds, input.deadline);
   ctx.selected = new Set<CheckId>(defs.map((d) => d.id));
   const states = targets.map((t) => new TargetState(ctx, t));
   const uris = resolved.map((r) => new UriUnit(ctx, r.uri, r, states.filter((s) => s.target.uri === r.uri)));
@@ -95,10 +97,10 @@ export async function runTurnChecks(input: TurnRunInput): Promise<TurnRun> {
 }
 
 /** The run-scoped checks that judge the source alone, when it gave no credentials (HS-1 says why). */
-async function sourceOnlyChecks(options: CheckOptions, source: SourceOutcome, kind: TurnCredentials['source']): Promise<Finding[]> {
+async function sourceOnlyChecks(options: CheckOptions, source: SourceOutcome, kind: TurnCredentials['source'], deadline: Deadline): Promise<Finding[]> {
   const defs = selectChecks(options.only).filter((d) => d.scope === 'run' && (d.needs ?? []).every((n) => selectChecks([n])[0]?.scope === 'run'));
   const none: TurnCredentials = { uris: [], username: '', password: new Secret(''), ttl: null, source: kind };
-  const ctx = new RunContext(options, none);
+  const ctx = new RunContext(options, none, deadline);
   const run = new RunUnit(ctx, source, { uris: [], findings: [] }, [], []);
   await runChecks(defs, { run: [run] });
   return run.findings;
@@ -107,6 +109,8 @@ async function sourceOnlyChecks(options: CheckOptions, source: SourceOutcome, ki
 export async function runCheck(options: CheckOptions, onProgress: ProgressListener = () => undefined): Promise<Report> {
   const startedAt = new Date();
   const t0 = performance.now();
+  // One deadline for the whole run: credentials, DNS and every credential set come out of it.
+  const deadline = new Deadline(options.timeoutMs);
   for (const c of options.assumePublic) {
     try {
       parseCidr(c);
@@ -119,7 +123,7 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
   onProgress({ phase: 'credentials' });
   let source;
   try {
-    source = await resolveCredentials(options.credentials, guard, Math.min(options.timeoutMs, 10000), { ca: options.ca, lookup: options.lookup });
+    source = await resolveCredentials(options.credentials, guard, deadline.cap(10000), { ca: options.ca, lookup: options.lookup });
   } catch (e) {
     if (e instanceof SourceRefusedError) throw new RunRefusedError(e.message);
     throw e;
@@ -137,12 +141,12 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
       families: familiesOf(options),
     });
   const creds = source.credentials;
-  if (!creds) return finish({ findings: await sourceOnlyChecks(options, outcome, sourceOf(options)), targets: [], quality: [] });
+  if (!creds) return finish({ findings: await sourceOnlyChecks(options, outcome, sourceOf(options), deadline), targets: [], quality: [] });
   if (creds.uris.length === 0) throw new RunRefusedError('no URI to test');
-  const r = await runTurnChecks({ options, creds, source: outcome, onProgress });
+  const r = await runTurnChecks({ options, creds, source: outcome, onProgress, deadline });
   // XMPP services with other TURN credentials: their own runs, one after the other (one allocation budget), tagged.
   for (const [i, more] of (source.more ?? []).entries()) {
-    const m = await runTurnChecks({ options, creds: more, tag: { scope: 'xmpp', credentials: `set ${i + 2}` }, onProgress });
+    const m = await runTurnChecks({ options, creds: more, tag: { scope: 'xmpp', credentials: `set ${i + 2}` }, onProgress, deadline });
     r.findings.push(...m.findings);
     r.targets.push(...m.targets);
     r.quality.push(...m.quality);

@@ -1,6 +1,7 @@
 // Options of one engine run; the CLI flags and the bot config both map onto this.
 import type { CheckId } from './checks';
 import type { CredentialSpec } from './credentials/types';
+import { MAX_CONCURRENT_ALLOCATIONS } from './plan';
 import type { Lookup } from './probes/dns';
 
 export type FamilyOption = 'ipv4' | 'ipv6' | 'both';
@@ -33,11 +34,19 @@ export interface CheckOptions {
   lookup?: Lookup;
 }
 
-export const DEFAULT_CHECK_OPTIONS: Omit<CheckOptions, 'credentials'> = {
+/**
+ * The engine's defaults, in one place: the CLI (flags and --help), the bot's
+ * config schema and the engine all read them from here.
+ */
+export const DEFAULT_CHECK_OPTIONS: Omit<CheckOptions, 'credentials'> & { maxAllocations: number } = {
   family: 'both',
   allowPrivate: false,
   assumePublic: [],
   quality: 'audio',
   timeoutMs: 20000,
   e2e: true,
+  maxAllocations: MAX_CONCURRENT_ALLOCATIONS,
 };
+
+/** The most allocations at once an admin may allow (--max-allocations). */
+export const MAX_ALLOCATIONS_LIMIT = 16;

@@ -2,7 +2,7 @@
 // a scope (a unit runs its scope's checks in this order, which must put each
 // check after those it needs); the test in test/unit/registry.test.ts holds
 // that every catalogue id has exactly one definition here, with hint rows.
-import { CHECKS, type CheckId } from '../checks';
+import type { CheckId } from '../checks';
 import { ADV_1 } from './advertised-uris';
 import { ALLOC_4 } from './allocation-quota';
 import { STUN_2 } from './amplification';
@@ -71,17 +71,6 @@ export const CHECK_DEFS: readonly AnyCheckDef[] = [
   AUTH_5,
   SEC_1,
 ];
-
-const BY_ID = new Map<CheckId, AnyCheckDef>(CHECK_DEFS.map((d) => [d.id, d]));
-
-export function checkDef(id: CheckId): AnyCheckDef | undefined {
-  return BY_ID.get(id);
-}
-
-/** Whether a check judges safety (the catalogue row says). */
-export function isSecurityCheck(id: CheckId): boolean {
-  return (CHECKS[id] as { security?: boolean }).security === true;
-}
 
 /** The definitions a run executes: all, or those of --only and everything they need, in registry order. */
 export function selectChecks(only?: readonly CheckId[], defs: readonly AnyCheckDef[] = CHECK_DEFS): AnyCheckDef[] {
