@@ -16,6 +16,12 @@ export class BotIo {
     return this.retrying('send', () => this.client.sendEvent(roomId, 'm.room.message', content));
   }
 
+  /** Send with a fixed transaction id: the homeserver stores one event per id, however often this is retried or repeated after a restart. */
+  sendOnce(roomId: string, content: MessageContent | Record<string, unknown>, txnId: string): Promise<string> {
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${encodeURIComponent(txnId)}`;
+    return this.retrying('send', async () => ((await this.client.doRequest('PUT', path, null, content)) as { event_id: string }).event_id);
+  }
+
   /** An annotation on `eventId`; null (logged) when it cannot be sent. */
   async react(roomId: string, eventId: string, key: string): Promise<string | null> {
     try {
