@@ -25,7 +25,8 @@ import { api, relatesTo, replyTo, sendText, Watcher, type Seen } from './lib/mat
 
 const REPO = join(__dirname, '..');
 export const REPORT_RE = /(^|\n)VoIP check of/;
-export const RESULT_KEYS = ['✅', '⚠️', '❌'];
+/** The bot's final reaction on a command: "<icon> done: <grade>", or ❌ when the run could not be done. */
+export const isResultKey = (key: unknown): boolean => key === '❌' || /^\S+ done: /.test(String(key));
 const HOURGLASS = '⏳';
 const FLOOD_USERS = 20;
 
@@ -239,7 +240,7 @@ async function sequential(lab: Lab, quality: 'off' | 'audio', measured: number, 
       const after = (s: Seen) => w.seen.indexOf(s) >= mark && isBot(s);
       const react = await w.waitFor('⏳', (s) => after(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && relatesTo(s.ev).key === HOURGLASS, 30_000);
       const report = await w.waitFor('report', (s) => after(s) && s.ev.type === 'm.room.message' && REPORT_RE.test(String(s.ev.content.body ?? '')), 60_000);
-      const result = await w.waitFor('result reaction', (s) => after(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && RESULT_KEYS.includes(String(relatesTo(s.ev).key)), 30_000);
+      const result = await w.waitFor('result reaction', (s) => after(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && isResultKey(relatesTo(s.ev).key), 30_000);
       const seenLine = bot.find('command', logMark, (l) => l.roomId === room.id);
       // The log line may trail the result reaction on the pipe.
       for (let k = 0; k < 20 && !bot.find('run finished', logMark); k++) await new Promise((r) => setTimeout(r, 50));
@@ -316,7 +317,7 @@ async function flood(lab: Lab, where: 'dms' | 'room') {
         const first = await w.waitFor('an answer', (s) => mine(s) && (replyTo(s.ev) === cmd.eventId || (s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId)), 60_000);
         const ackMs = first.ev.origin_server_ts - ts0;
         if (first.ev.type === 'm.reaction') {
-          const result = await w.waitFor('result', (s) => mine(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && RESULT_KEYS.includes(String(relatesTo(s.ev).key)), 120_000);
+          const result = await w.waitFor('result', (s) => mine(s) && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && isResultKey(relatesTo(s.ev).key), 120_000);
           return { kind: 'report' as Kind, ackMs, doneTs: result.ev.origin_server_ts, doneMs: result.ev.origin_server_ts - ts0, retryS: null };
         }
         const body = String(first.ev.content.body ?? '');

@@ -7,7 +7,7 @@
 // written to bench/results/soak.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BotProcess, RESULT_KEYS, roomWithBot, startLab, stopLab, writeConfig } from './bot';
+import { BotProcess, isResultKey, roomWithBot, startLab, stopLab, writeConfig } from './bot';
 import { relatesTo, sendText, Watcher } from './lib/matrix-driver';
 import { fdCount, fdKinds, udpSocketsInRange } from './lib/procfs';
 
@@ -55,7 +55,7 @@ export async function soak(runs: number, opts: { e2e?: boolean } = {}): Promise<
     for (let i = 1; i <= runs; i++) {
       const cmd = await sendText(lab.hs.url, lab.driver, room, '!voiptest');
       try {
-        await w.waitFor('result reaction', (s) => s.ev.sender === lab.bot.userId && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && RESULT_KEYS.includes(String(relatesTo(s.ev).key)), 60_000);
+        await w.waitFor('result reaction', (s) => s.ev.sender === lab.bot.userId && s.ev.type === 'm.reaction' && relatesTo(s.ev).event_id === cmd.eventId && isResultKey(relatesTo(s.ev).key), 60_000);
       } catch (e) {
         failures.push(`run ${i}: ${(e as Error).message}`);
         if (failures.length > 10) throw new Error(`soak aborted: ${failures.join('; ')}`);

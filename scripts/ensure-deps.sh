@@ -6,12 +6,15 @@
 #     `apt-get update` runs once, and only when something is missing.
 #   - the Synapse virtualenv, outside the repo so fresh clones on the same
 #     machine reuse it: ${MXV_SYNAPSE_VENV:-$HOME/.cache/mx-voiptest/synapse-venv}.
+#   - the matrix-nio (with its crypto) virtualenv for the end-to-end encryption
+#     tests: ${MXV_NIO_VENV:-$HOME/.cache/mx-voiptest/nio-venv}.
 # Never leaves Debian's coturn system service running: the lab starts its own
 # turnservers on free ports, and a system one on 3478 would answer tests that
 # meant to reach nothing.
 # Node modules are not handled here (scripts/test.sh does that).
 # Env: MXV_SYNAPSE_VENV (venv path), MXV_SYNAPSE_VERSION (pip spec, e.g. "==1.130.0"),
-#      MXV_SKIP_SYNAPSE=1 (skip the venv), MXV_SKIP_CHROMIUM=1, MXV_SKIP_XMPP=1 (no Prosody/ejabberd).
+#      MXV_SKIP_SYNAPSE=1 (skip the venvs), MXV_SKIP_CHROMIUM=1, MXV_SKIP_XMPP=1 (no Prosody/ejabberd),
+#      MXV_NIO_VENV (nio venv path).
 # Prosody's and ejabberd's system services are not started (policy-rc.d below): the lab runs its own.
 set -euo pipefail
 
@@ -128,6 +131,20 @@ if [ "${MXV_SKIP_SYNAPSE:-0}" != 1 ]; then
     "$VENV/bin/pip" install -q "matrix-synapse${MXV_SYNAPSE_VERSION:-}" >&2
     "$VENV/bin/python" -c 'import synapse.app.homeserver' || die "Synapse venv at $VENV does not import synapse"
     "$VENV/bin/python" -c 'import synapse; print(synapse.__version__)' >"$VENV/.mxv-ok"
+  fi
+fi
+
+# --- matrix-nio virtualenv (a real E2EE client for the encryption tests) ------
+if [ "${MXV_SKIP_SYNAPSE:-0}" != 1 ]; then
+  NIO_VENV="${MXV_NIO_VENV:-$HOME/.cache/mx-voiptest/nio-venv}"
+  if [ ! -f "$NIO_VENV/.mxv-ok" ] || [ ! -x "$NIO_VENV/bin/python" ]; then
+    say "creating the matrix-nio venv in $NIO_VENV (one-off, under a minute)"
+    mkdir -p "$(dirname "$NIO_VENV")"
+    [ -d "$NIO_VENV" ] && rm -rf "$NIO_VENV"
+    python3 -m venv "$NIO_VENV"
+    "$NIO_VENV/bin/pip" install -q "matrix-nio[e2e]==0.26.0" >&2
+    "$NIO_VENV/bin/python" -c 'import nio.crypto as c; assert c.ENCRYPTION_ENABLED' || die "matrix-nio venv at $NIO_VENV has no crypto"
+    "$NIO_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("matrix-nio"))' >"$NIO_VENV/.mxv-ok"
   fi
 fi
 

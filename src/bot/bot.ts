@@ -2,7 +2,7 @@
 // handle them (direct rooms, the run service, browser requests, commands),
 // serves /healthz + /metrics, runs the schedule, and shuts down cleanly.
 import { join } from 'node:path';
-import { MatrixClient, SimpleFsStorageProvider } from 'matrix-bot-sdk';
+import { SimpleFsStorageProvider, type MatrixClient } from 'matrix-bot-sdk';
 import { COMMANDS, interpret, runCommand, type CommandContext, type CommandServices, type Reply } from '../commands';
 import type { BotConfig } from '../config';
 import { HistoryStore, StoreError } from '../store';
@@ -17,6 +17,7 @@ import type { Report } from '../tester/report';
 import { TOOL_VERSION } from '../tester/version';
 import type { HelperService } from '../web/service';
 import { BrowserRequests } from './browser-requests';
+import { connect } from './crypto/setup';
 import { DirectRooms } from './direct-rooms';
 import { startEndpoints, type Endpoints } from './endpoints';
 import { boundedMessage, type MatrixEvent } from './incoming';
@@ -149,9 +150,11 @@ export class VoipBot {
       this.lastSyncAt = Date.now();
       return setSyncToken(token);
     };
-    this.client = new MatrixClient(c.homeserver.url, this.session.accessToken.reveal(), storage);
+    const connected = await connect({ config: c, session: this.session, storage, log: this.log, isStopping: () => this.stopping });
+    this.client = connected.client;
+    this.session = connected.session;
     this.client.syncingTimeout = 10_000;
-    this.io = new BotIo(this.client, this.log, () => this.stopping);
+    this.io = new BotIo(this.client, this.log, () => this.stopping, connected.e2ee);
     this.rooms = new DirectRooms(this.io, this.session.userId, c.commandPrefix, this.store, this.log);
     this.journal = new CommandJournal(this.store);
     this.runs = new RunService({ config: c, io: this.io, engine: this.engine, metrics: this.metrics, store: this.store, storeProblem: this.storeProblem, log: this.log, journal: this.journal });
@@ -166,7 +169,10 @@ export class VoipBot {
     this.client.on('room.join', (roomId: string) => this.guard('join', this.onJoin(roomId)));
     this.client.on('room.message', (roomId: string, ev: MatrixEvent) => this.guard('message', this.onMessage(roomId, ev)));
     this.client.on('room.event', (roomId: string, ev: MatrixEvent) => {
-      if (ev.type === 'm.room.encrypted') this.guard('encrypted', this.onEncrypted(roomId, ev));
+      if (ev.type === 'm.room.encrypted' && !this.io.e2ee) this.guard('encrypted', this.onEncrypted(roomId, ev));
+    });
+    this.client.on('room.failed_decryption', (roomId: string, ev: MatrixEvent, err: unknown) => {
+      if (ev.sender !== this.session.userId && !this.isStale(ev)) this.guard('undecryptable', this.rooms.undecryptableNotice(roomId, ev.sender, ev.event_id, err));
     });
     try {
       const p = await this.client.getUserProfile(this.session.userId);
@@ -182,10 +188,10 @@ export class VoipBot {
       }
     }
     this.scheduler = new Scheduler(c, this.store, () => this.scheduledRun(), (e) => this.log.error('scheduled run failed', { error: describeError(e) }));
-    // Before the sync: a replayed command that was in flight is then already answered.
-    await this.runs.answerInterrupted();
     await withRetry('start sync', () => this.client.start(SYNC_FILTER), { deadlineMs: 120_000, isStopping: () => this.stopping });
     this.syncing = true;
+    // After the sync started (encryption is ready then); a replayed in-flight command is ignored meanwhile (journal.known).
+    this.guard('interrupted commands', this.runs.answerInterrupted());
     this.scheduler.start();
     this.log.info('syncing', { nextScheduledRun: this.scheduler.info().nextRun?.toISOString() ?? null });
   }
@@ -202,6 +208,7 @@ export class VoipBot {
       await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, graceMs).unref())]);
     }
     await this.endpoints?.stop();
+    await this.io?.e2ee?.close().catch((e) => this.log.warn('crypto store not saved at shutdown', { error: describeError(e) }));
     this.store?.close();
     this.log.info('stopped');
   }
@@ -229,7 +236,7 @@ export class VoipBot {
   }
 
   private async onJoin(roomId: string): Promise<void> {
-    if (await this.rooms.isEncrypted(roomId)) await this.rooms.encryptedNotice(roomId, null);
+    if (!this.io.e2ee && await this.rooms.isEncrypted(roomId)) await this.rooms.encryptedNotice(roomId, null);
   }
 
   private async onEncrypted(roomId: string, ev: MatrixEvent): Promise<void> {

@@ -1,6 +1,7 @@
-// Rooms with just the requester and the bot: the one "just the two of us,
-// unencrypted" test, the DM the bot opens (and remembers) when it must talk
-// to someone privately, and the plain notice in rooms it cannot read.
+// Rooms with just the requester and the bot: the one "just the two of us"
+// test (unencrypted, or encrypted when the bot has end-to-end encryption), the
+// DM the bot opens (and remembers) when it must talk to someone privately, and
+// the notices in rooms it cannot read.
 import type { Logger } from '../ops/log';
 import type { HistoryStore } from '../store';
 import type { BotIo } from './io';
@@ -55,10 +56,15 @@ export class DirectRooms {
     }
   }
 
-  /** Only the bot and `user` are in the room (or invited), unencrypted: the only place a link may go. */
+  /** Only the bot and `user` are in the room (or invited), and the bot can read it: the only place a link may go. */
   async isPrivateWith(roomId: string, user: string): Promise<boolean> {
     const m = await this.membership(roomId, user);
-    return m !== null && m.botIn && m.userIn && !m.others && !m.encrypted;
+    return m !== null && m.botIn && m.userIn && !m.others && this.canRead(m);
+  }
+
+  /** Encrypted rooms are readable only with end-to-end encryption on. */
+  private canRead(m: Membership): boolean {
+    return !m.encrypted || this.io.e2ee !== null;
   }
 
   /** The remembered DM with `user` while it is still just the two of us; else a new one. Null when none can be opened. */
@@ -66,14 +72,19 @@ export class DirectRooms {
     const known = this.dms.get(user);
     if (known) {
       const m = await this.membership(known, user);
-      if (m && m.botIn && !m.others && !m.encrypted) {
+      if (m && m.botIn && !m.others && this.canRead(m)) {
         // They left: ask them back into the same room.
         if (!m.userIn) await this.io.client.inviteUser(user, known).catch(() => undefined);
         return known;
       }
     }
     try {
-      const roomId = await this.io.retrying('create DM', () => this.io.client.createRoom({
+      // Encrypted like the DMs Element opens when we can read them; else unencrypted on purpose.
+      const roomId = await this.io.retrying('create DM', () => this.io.client.createRoom(this.io.e2ee ? {
+        preset: 'trusted_private_chat', is_direct: true, invite: [user], name: 'VoIP test',
+        topic: `Type ${this.prefix} to test the VoIP setup.`,
+        initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
+      } : {
         preset: 'trusted_private_chat', is_direct: true, invite: [user], name: DM_NAME,
         topic: `Unencrypted on purpose: the bot cannot read encrypted messages. Type ${this.prefix}.`,
       }), 60_000);
@@ -83,7 +94,9 @@ export class DirectRooms {
       } catch (e) {
         this.log.warn('could not remember the DM room', { error: describeError(e) });
       }
-      await this.io.send(roomId, notice(`Hello! This room is not encrypted, so I can read it. Type ${this.prefix} to test the VoIP setup, or ${this.prefix} help.`));
+      await this.io.send(roomId, notice(this.io.e2ee
+        ? `Hello! Type ${this.prefix} to test the VoIP setup, or ${this.prefix} help.`
+        : `Hello! This room is not encrypted, so I can read it. Type ${this.prefix} to test the VoIP setup, or ${this.prefix} help.`));
       return roomId;
     } catch (e) {
       this.log.error('could not open a DM', { user, error: describeError(e) });
@@ -118,4 +131,24 @@ export class DirectRooms {
     const html = `I cannot read this encrypted room. ${link ? `Use ${link.html}` : 'Invite me to an unencrypted room'} for <code>${htmlEscape(this.prefix)}</code>.`;
     await this.io.send(roomId, notice(text, html));
   }
+
+  /** An encrypted message we hold no key for: say so (encrypted), once per room and sender per 10 min. */
+  async undecryptableNotice(roomId: string, sender: string, eventId: string, error: unknown): Promise<void> {
+    if (!this.encryptedNotices.take(`undecryptable|${roomId}|${sender}`)) return;
+    await this.io.send(roomId, {
+      ...notice(undecryptableText(sender, error, this.prefix)),
+      'm.relates_to': { 'm.in_reply_to': { event_id: eventId } },
+    });
+  }
+}
+
+/** Why a message could not be decrypted, in words (the decryption error codes of the crypto machine). */
+export function undecryptableText(sender: string, error: unknown, prefix: string): string {
+  const e = (error ?? {}) as { code?: number; withheld?: string };
+  const why = e.withheld
+    ? `${sender}'s client withheld the key from my device (${e.withheld.replace(/[^\w.]/g, '').slice(0, 40)})`
+    : e.code === 1
+      ? 'my copy of its key starts after that message (it was sent before I joined)'
+      : 'the key for it did not reach my device (it was sent before I joined, or the sending client has not shared it with me)';
+  return `I could not decrypt a message from ${sender}: ${why}. If it was a command, please send it again (for example ${prefix}).`;
 }

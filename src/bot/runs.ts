@@ -231,11 +231,18 @@ export class RunService {
     if (wait > 0) return reply(`You asked for a JSON report recently; try again in ${wait} s.`);
     this.jsonCooldown.mark(user);
     const name = `voiptest-run-${id}.json`;
+    // Encrypted rooms: a fresh encrypted upload (its key goes only into this room's encrypted event).
+    if (io.e2ee && await io.e2ee.isEncrypted(roomId)) {
+      const json = this.d.store?.reportJson(id);
+      if (!json) return reply(`Run #${id} has no stored report.`);
+      await io.sendFile(roomId, { name, mimetype: 'application/json', bytes: prettyJson(json) });
+      return;
+    }
     let file = this.uploaded.get(id);
     if (!file) {
       const json = this.d.store?.reportJson(id);
       if (!json) return reply(`Run #${id} has no stored report.`);
-      const pretty = Buffer.from(`${JSON.stringify(JSON.parse(json), null, 2)}\n`, 'utf8');
+      const pretty = prettyJson(json);
       const url = await io.retrying('upload', () => io.client.uploadContent(pretty, 'application/json', name), 60_000);
       file = { url, size: pretty.length };
       this.uploaded.set(id, file);
@@ -243,4 +250,8 @@ export class RunService {
     }
     await io.send(roomId, { msgtype: 'm.file', body: name, filename: name, url: file.url, info: { mimetype: 'application/json', size: file.size } });
   }
+}
+
+function prettyJson(json: string): Buffer {
+  return Buffer.from(`${JSON.stringify(JSON.parse(json), null, 2)}\n`, 'utf8');
 }

@@ -27,7 +27,8 @@ export function readPersisted(dataDir: string): Persisted {
   }
 }
 
-function persist(dataDir: string, p: Persisted): void {
+/** Remember which device this data dir belongs to (restarts log in to it again). */
+export function rememberDevice(dataDir: string, p: Persisted): void {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(sessionFile(dataDir), `${JSON.stringify(p, null, 2)}\n`, { mode: 0o600 });
 }
@@ -67,7 +68,7 @@ export async function login(config: BotConfig, deadlineMs = 120_000): Promise<Se
       throw new LoginError(`the access token was not accepted by ${base} (${(e as Error).message})`);
     }
     const session = { userId: String(who.user_id), deviceId: typeof who.device_id === 'string' ? who.device_id : null, accessToken: token };
-    persist(config.dataDir, { userId: session.userId, deviceId: session.deviceId ?? undefined });
+    rememberDevice(config.dataDir, { userId: session.userId, deviceId: session.deviceId ?? undefined });
     return session;
   }
   const userId = config.homeserver.userId!;
@@ -88,6 +89,6 @@ export async function login(config: BotConfig, deadlineMs = 120_000): Promise<Se
     throw new LoginError(`password login as ${userId} failed (${(e as Error).message})`);
   }
   const session = { userId: String(res.user_id), deviceId: String(res.device_id), accessToken: new Secret(String(res.access_token)) };
-  persist(config.dataDir, { userId: session.userId, deviceId: session.deviceId });
+  rememberDevice(config.dataDir, { userId: session.userId, deviceId: session.deviceId });
   return session;
 }

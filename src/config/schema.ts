@@ -57,6 +57,12 @@ export const SCHEMA = {
     },
   },
   dataDir: { t: 'string', default: './data', env: 'MXV_DATA_DIR', doc: 'Where the sync state, device id and the SQLite history live.' },
+  encryption: {
+    enabled: {
+      t: 'bool', default: true, env: 'MXV_ENCRYPTION',
+      doc: 'Take part in end-to-end encrypted rooms (keys kept in dataDir/crypto). When off, or when encryption cannot start, the bot says so in encrypted rooms and opens an unencrypted DM.',
+    },
+  },
   commandPrefix: {
     t: 'string', default: '!voiptest', pattern: /^\S+$/, patternHint: 'one word without spaces',
     doc: 'Command prefix. Mentioning the bot ("@bot:server voiptest ...") works as well.',

@@ -10,10 +10,7 @@ import { RTCPeerConnection } from 'werift';
 import { cidrContains } from '../tester/guard';
 import type { Secret } from '../tester/secret';
 import type { IceUri, Transport } from '../tester/types';
-import type { CandidateInfo } from '../tester/probes/e2e/outcome';
-import { type AllocationEvent, closeGuarded, type GuardContext, newGuardContext, runGuarded } from '../tester/probes/e2e/werift-guard';
-import { bounded, selected, weriftConfig } from '../tester/probes/e2e/werift-pair';
-import { installWeriftDtlsFix } from './werift-dtls-fix';
+import { type AllocationEvent, bounded, type CandidateInfo, closeGuarded, type GuardContext, installWerift, newGuardContext, runGuarded, selected, weriftConfig } from '../webrtc/werift';
 
 export interface AnswererOptions {
   turn: { uri: IceUri; address: string; username: string; password: Secret; ca?: string[] };
@@ -73,7 +70,7 @@ export class AnsweringPeer {
   readonly #connected = new Promise<AnswererReport>((r) => (this.#resolveConnected = r));
 
   constructor(opts: AnswererOptions) {
-    installWeriftDtlsFix(); // werift's DTLS client breaks on a retransmitted flight 4 (see werift-dtls-fix.ts)
+    installWerift(); // every werift adaptation, once (src/webrtc/werift)
     this.#opts = { ...DEFAULTS, ...opts };
     this.#ctx.udp6 = opts.turn.uri.transport === 'udp' && opts.turn.address.includes(':');
     this.#lifetime = setTimeout(() => void this.close('lifetime'), this.#opts.lifetimeMs);

@@ -90,6 +90,7 @@ web: { enabled: true, listen: "127.0.0.1:0", linkTtl: 600, connectSrc: ["http://
 userTargets: { allowRanges: ["127.0.0.0/8"], ports: ["3478", "3479", "5349", "5350", "443", "80", "${webPort}"] }
 ops: { listen: "127.0.0.1:0" }
 logging: { level: "debug", format: "json" }
+encryption: { enabled: false }  # the unencrypted path (bot-e2ee.test.ts covers encryption)
 `,
   });
   bot = new VoipBot(config, testLog, {

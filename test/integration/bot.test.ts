@@ -51,6 +51,7 @@ schedule: { minIntervalSeconds: 1 }
 engine: { allowPrivate: true, quality: "off", e2e: false, timeoutMs: 15000, family: "ipv4" }
 logging: { level: "debug", format: "json" }
 ops: { listen: "127.0.0.1:0" }
+encryption: { enabled: false }  # the unencrypted path (bot-e2ee.test.ts covers encryption)
 ${extra}`,
   });
 }

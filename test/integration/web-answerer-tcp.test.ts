@@ -1,5 +1,5 @@
 // Regression: Chromium <-> our answering peer, both relay-only over TURN/TCP,
-// several at once. Before src/web/werift-dtls-fix.ts, werift's DTLS client
+// several at once. Before src/webrtc/werift/dtls-flight.ts, werift's DTLS client
 // re-ran its key exchange on Chromium's retransmitted flight 4 and about half
 // of these never opened their data channel (Chromium "connected", werift
 // resending flight 5 forever).

@@ -7,6 +7,7 @@
 // login failures and the CLI with its output checked for secrets. All servers
 // start together in beforeAll (one coturn shared), each scenario runs once.
 import { execFile } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +92,7 @@ describe('XMPP (XEP-0215) against real Prosody and ejabberd', () => {
 
   const run = (name: string, extra: Partial<CheckOptions> = {}) => runCheck(options(servers.get(name)!, coturn.caPem!, extra));
 
-  test('Prosody healthy: every advertised service relays data; all six variants; nothing blamed', async () => {
+  test('Prosody healthy: every advertised service relays data; all six variants; coturn\'s hints stay', async () => {
     const r = await run('prosody-healthy', { only: undefined });
     expect(r.source).toEqual({ kind: 'xmpp', xmpp: 'lab.test' });
     expect(xmpp(r)).toEqual({ 'XMPP-1': 'pass', 'XMPP-2': 'pass', 'XMPP-3': 'pass', 'XMPP-4': 'info', 'XMPP-5': 'pass', 'XMPP-6': 'pass' });
@@ -196,6 +197,66 @@ describe('XMPP (XEP-0215) against real Prosody and ejabberd', () => {
       for (let t = now + 3500; t <= now + 3700; t++) expect(text.includes(restPassword(new Secret(coturn.secret!), String(t)).reveal())).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// Hostile XMPP servers started by the test on 127.0.0.1: each answers the
+// client's stream header its own way. The login must fail cleanly and fast.
+describe('XMPP login against hostile servers', () => {
+  const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='lab.test' id='1' version='1.0'>";
+  async function hostile(answer: (s: Socket) => void): Promise<{ port: number; received: () => string; close: () => Promise<void> }> {
+    let got = '';
+    const socks = new Set<Socket>();
+    const srv = createServer((s) => {
+      socks.add(s);
+      s.on('error', () => undefined);
+      s.once('data', (d) => {
+        got += d.toString();
+        s.on('data', (x) => (got += x.toString()));
+        answer(s);
+      });
+    });
+    const port = await findFreeTcpPort();
+    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+    return { port, received: () => got, close: () => new Promise((r) => { for (const s of socks) s.destroy(); srv.close(() => r()); }) };
+  }
+  const optionsFor = (port: number): CheckOptions => ({
+    ...DEFAULT_CHECK_OPTIONS,
+    credentials: { kind: 'xmpp', jid: 'alice@lab.test', password: new Secret('never-sent-in-clear'), server: `127.0.0.1:${port}` },
+    allowPrivate: true, quality: 'off', e2e: false, timeoutMs: 8000,
+  });
+
+  test('no STARTTLS offered: XMPP-1 no-tls, and no authentication is ever sent', async () => {
+    const h = await hostile((s) => s.write(`${HEADER}<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`));
+    try {
+      const r = await runCheck(optionsFor(h.port));
+      expect(xmpp(r)['XMPP-1']).toBe('fail/no-tls');
+      expect(h.received()).not.toContain('<auth');
+      expect(h.received()).not.toContain(Buffer.from('never-sent-in-clear').toString('base64').slice(0, 12));
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('see-other-host is not followed; an endless stream is cut off at 1 MiB', async () => {
+    const redirect = await hostile((s) => s.write(`${HEADER}<stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>127.0.0.1:9</see-other-host></stream:error>`));
+    const flood = await hostile((s) => {
+      s.write(`${HEADER}<stream:features><x>`);
+      const chunk = 'y'.repeat(64 * 1024);
+      let n = 0;
+      const more = () => { while (n++ < 64 && s.writable && s.write(chunk)); if (n < 64 && s.writable) s.once('drain', more); };
+      more();
+    });
+    try {
+      const t0 = Date.now();
+      const [a, b] = await Promise.all([runCheck(optionsFor(redirect.port)), runCheck(optionsFor(flood.port))]);
+      expect(xmpp(a)['XMPP-1']).toMatch(/^fail\//);
+      expect(xmpp(b)['XMPP-1']).toBe('fail/protocol');
+      expect(byId(b, 'XMPP-1')[0].summary).toContain('more than');
+      expect(Date.now() - t0).toBeLessThan(8000);
+    } finally {
+      await Promise.all([redirect.close(), flood.close()]);
     }
   });
 });

@@ -130,3 +130,19 @@ describe('runner', () => {
     expect(ctx.allocations.inUse).toBe(0);
   });
 });
+
+describe('werift adaptations', () => {
+  const { PATCHES, WERIFT_VERSION } = jest.requireActual('../../src/webrtc/werift') as typeof import('../../src/webrtc/werift');
+  it('are written for the pinned werift version (an upgrade: re-run the tests PATCHES names)', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies.werift).toBe(WERIFT_VERSION);
+    expect((JSON.parse(readFileSync(join(__dirname, '../../node_modules/werift/package.json'), 'utf8')) as { version: string }).version).toBe(WERIFT_VERSION);
+  });
+  it('each name the test that shows the behaviour it fixes', () => {
+    for (const p of PATCHES) {
+      const [file, name] = p.test.split(': ');
+      const text = readFileSync(join(__dirname, '../..', file!), 'utf8');
+      expect([p.name, text.includes(name!)]).toEqual([p.name, true]);
+    }
+  });
+});

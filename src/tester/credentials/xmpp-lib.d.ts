@@ -33,6 +33,9 @@ declare module '@xmpp/client-core' {
     sendReceive(el: Element, timeout?: number): Promise<Element>;
     socketParameters(service: string): Record<string, unknown> | undefined;
     _attachSocket(socket: unknown): void;
+    _onData(data: Buffer | string): void;
+    _onSeeOtherHost(error: Error): Promise<void>;
+    emit(event: string, ...args: unknown[]): boolean;
     on(event: 'error', fn: (e: Error) => void): this;
     on(event: string, fn: (...args: unknown[]) => void): this;
   }

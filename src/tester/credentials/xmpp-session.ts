@@ -25,6 +25,8 @@ import type { Secret } from '../secret';
 import { parseJid, xmppEndpoints, type SrvLookup, type XmppEndpoint } from './xmpp-endpoints';
 
 const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+/** What one session may receive in all: a login and a discovery answer are a few KiB. */
+const MAX_INPUT_BYTES = 1 << 20;
 
 export type XmppLoginFailure = 'refused' | 'unreachable' | 'tls' | 'no-tls' | 'auth' | 'timeout' | 'protocol';
 
@@ -94,6 +96,22 @@ async function loginAt(ep: XmppEndpoint, address: string, jid: { local: string; 
   const tlsOptions = { servername: jid.domain, ...(ca ? { ca } : {}) };
   const entity = new Client({ service, domain: jid.domain, timeout: Math.min(timeoutMs, 10_000) });
   entity.on('error', () => undefined); // failures reach us through start(); an unheard 'error' event would crash the process
+  // A server's see-other-host would make the library connect elsewhere, past the guard: a failure instead.
+  entity._onSeeOtherHost = async () => {
+    entity.emit('error', new XmppLoginError('protocol', 'the server redirected the client elsewhere (see-other-host), which the tester does not follow'));
+  };
+  // Bounded input: a server streaming without end is cut off, not buffered.
+  let received = 0;
+  const onData = entity._onData.bind(entity);
+  entity._onData = (data: Buffer | string) => {
+    received += data.length;
+    if (received > MAX_INPUT_BYTES) {
+      entity.emit('error', new XmppLoginError('protocol', `the server sent more than ${MAX_INPUT_BYTES} bytes`));
+      destroy();
+      return;
+    }
+    onData(data);
+  };
   tcp({ entity });
   tls({ entity });
   // Connect to the guarded address, verify the certificate against the domain.
@@ -124,19 +142,22 @@ async function loginAt(ep: XmppEndpoint, address: string, jid: { local: string; 
   });
   resourceBinding({ iqCaller, streamFeatures }, `voiptest-${Math.random().toString(36).slice(2, 8)}`);
 
+  const destroy = () => {
+    const s = entity.socket as { destroy?: () => void; socket?: { destroy?: () => void } } | null;
+    s?.socket?.destroy?.();
+    s?.destroy?.();
+  };
   const close = async () => {
     try {
       await withDeadline(entity.stop(), 3000, 'closing the XMPP stream');
     } catch {
-      const s = entity.socket as { destroy?: () => void; socket?: { destroy?: () => void } } | null;
-      s?.socket?.destroy?.();
-      s?.destroy?.();
+      destroy();
     }
   };
   try {
     await withDeadline(entity.start(), timeoutMs, `XMPP login at ${ep.host}:${ep.port}`);
   } catch (e) {
-    await close();
+    destroy(); // a failed login owes the server no orderly close
     throw classify(e);
   }
   return {

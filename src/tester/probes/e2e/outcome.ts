@@ -15,14 +15,8 @@ export type E2ECause =
   | 'bad-input'
   | 'engine-error';
 
-export interface CandidateInfo {
-  type: string;
-  protocol: string;
-  address: string;
-  port: number;
-  /** TURN transport between this peer and the server (relay candidates only). */
-  relayProtocol: Transport | null;
-}
+import type { CandidateInfo } from '../../../webrtc/werift';
+export type { CandidateInfo };
 
 export interface PairSuccess {
   ok: true;
@@ -63,6 +57,4 @@ export interface PairInput {
 export const GREETING_PREFIX = 'mx-voiptest e2e ';
 
 /** Bracket IPv6 literals for URLs. */
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
+export { hostPort } from '../../../webrtc/werift';

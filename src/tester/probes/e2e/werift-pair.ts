@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { RTCPeerConnection } from 'werift';
 import type { Transport } from '../../types';
-import { type CandidateInfo, GREETING_PREFIX, hostPort, type PairInput, type PairOutcome } from './outcome';
-import { type AllocationEvent, closeGuarded, newGuardContext, runGuarded } from './werift-guard';
+import { type AllocationEvent, bounded, closeGuarded, newGuardContext, runGuarded, selected, weriftConfig } from '../../../webrtc/werift';
+import { GREETING_PREFIX, type PairInput, type PairOutcome } from './outcome';
 
 const CLOSE_DEADLINE_MS = 1500;
 
@@ -109,60 +109,4 @@ export async function runWeriftPair(input: PairInput): Promise<PairOutcome> {
     await Promise.allSettled(peers.map((p) => bounded(p.close(), CLOSE_DEADLINE_MS)));
     await bounded(closeGuarded(ctx), CLOSE_DEADLINE_MS);
   }
-}
-
-/** relay-only configuration for one peer; the only ICE servers werift will know. */
-export function weriftConfig(input: Omit<PairInput, 'deadlineMs'>) {
-  const scheme = input.transport === 'tls' ? 'turns' : 'turn';
-  const urlTransport = input.transport === 'udp' ? 'udp' : 'tcp';
-  return {
-    iceServers: [
-      { urls: `${scheme}:${hostPort(input.address, input.port)}?transport=${urlTransport}`, username: input.username, credential: input.password.reveal() },
-      { urls: `stun:${hostPort(input.address, input.port)}` },
-    ],
-    iceTransportPolicy: 'relay' as const,
-    turnTlsOptions:
-      input.transport === 'tls'
-        ? { ...(input.ca ? { ca: input.ca } : {}), ...(input.servername ? { servername: input.servername } : {}) }
-        : undefined,
-  };
-}
-
-export interface Selected {
-  local: CandidateInfo;
-  remote: CandidateInfo;
-  iceRttMs: number | null;
-}
-
-// werift keeps the nominated pair on the ICE connection; its protocol tells
-// which TURN transport carries the local relay candidate.
-export function selected(pc: RTCPeerConnection): Selected | null {
-  const conn = (pc as unknown as { iceTransports?: Array<{ connection?: any }> }).iceTransports?.[0]?.connection;
-  const pair = conn?.nominated ?? conn?.candidatePairs?.find((p: any) => p.nominated);
-  if (!pair) return null;
-  const relayProtocol = (pair.protocol?.turn?.transport?.type ?? null) as Transport | null;
-  return {
-    local: candidateInfo(pair.localCandidate, relayProtocol),
-    remote: candidateInfo(pair.remoteCandidate, null),
-    iceRttMs: typeof pair.rtt === 'number' ? Math.round(pair.rtt * 1000 * 100) / 100 : null,
-  };
-}
-
-function candidateInfo(c: any, relayProtocol: Transport | null): CandidateInfo {
-  return {
-    type: String(c?.type ?? 'unknown'),
-    protocol: String(c?.transport ?? 'udp').toLowerCase(),
-    address: String(c?.host ?? ''),
-    port: Number(c?.port ?? 0),
-    relayProtocol: c?.type === 'relay' ? relayProtocol : null,
-  };
-}
-
-export function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((r) => {
-    t = setTimeout(() => r(undefined), ms);
-    t.unref();
-  });
-  return Promise.race([p.catch(() => undefined), timeout]).finally(() => clearTimeout(t));
 }

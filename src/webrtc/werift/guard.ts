@@ -21,6 +21,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createSocket, type Socket } from 'node:dgram';
 import * as werift from 'werift';
+import { installDtlsFlightFix } from './dtls-flight';
 
 export type TurnTransportType = 'udp' | 'tcp' | 'tls';
 
@@ -86,7 +87,7 @@ export function newGuardContext(onAllocation?: (e: AllocationEvent) => void): Gu
 
 /** Run fn with werift's TURN activity attributed to ctx. */
 export function runGuarded<T>(ctx: GuardContext, fn: () => Promise<T>): Promise<T> {
-  installPatches();
+  installWeriftPatches();
   return als.run(ctx, fn);
 }
 
@@ -108,17 +109,19 @@ export class RefusedAfterClose extends Error {
   }
 }
 
-function installPatches(): void {
+/** Every werift adaptation, once per process: the guard's own and the DTLS flight fix (index.ts PATCHES lists them). */
+export function installWeriftPatches(): void {
   if (installed) return;
   installed = true;
+  installDtlsFlightFix();
   const Turn = W.TurnProtocol;
   if (typeof Turn?.prototype?.connectionMade !== 'function' || typeof Turn.prototype.close !== 'function') {
-    throw new Error('werift TurnProtocol has an unexpected shape: update src/tester/probes/e2e/werift-guard.ts');
+    throw new Error('werift TurnProtocol has an unexpected shape: update src/webrtc/werift/guard.ts');
   }
   for (const name of ['UdpTransport', 'TcpTransport', 'TlsTransport']) {
     const cls = W[name];
     if (typeof cls?.prototype?.init !== 'function') {
-      throw new Error(`werift ${name} has an unexpected shape: update werift-guard.ts`);
+      throw new Error(`werift ${name} has an unexpected shape: update src/webrtc/werift/guard.ts`);
     }
     const origInit = cls.prototype.init;
     cls.prototype.init = async function patchedInit(this: { close: () => Promise<void> }, ...args: unknown[]) {
