@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { CHECK_IDS, isCheckId, type CheckId } from '../tester/checks';
 import type { CredentialSpec } from '../tester/credentials/types';
-import { DEFAULT_CHECK_OPTIONS, type CheckOptions, type FamilyOption, type QualityProfile } from '../tester/options';
+import { DEFAULT_REST_TTL_S, DEFAULT_REST_USER } from '../tester/credentials/rest';
+import { DEFAULT_CHECK_OPTIONS, MAX_ALLOCATIONS_LIMIT, type CheckOptions, type FamilyOption, type QualityProfile } from '../tester/options';
 import { Secret } from '../tester/secret';
 
 export type Format = 'text' | 'markdown' | 'html' | 'json';
@@ -27,20 +28,23 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'username', arg: 'U', group: 'source', help: 'TURN username for --uri' },
   { name: 'password', arg: 'P', group: 'source', help: 'TURN, Matrix or XMPP password (or env MXV_PASSWORD)', secretEnv: 'MXV_PASSWORD' },
   { name: 'secret', arg: 'S', group: 'source', help: 'TURN REST shared secret: mint credentials (or env MXV_TURN_SECRET)', secretEnv: 'MXV_TURN_SECRET' },
-  { name: 'ttl', arg: 'SECONDS', group: 'source', help: 'lifetime of minted credentials (default 3600)' },
-  { name: 'user-id', arg: 'ID', group: 'source', help: 'user part of minted REST usernames (default mx-voiptest)' },
+  { name: 'ttl', arg: 'SECONDS', group: 'source', help: `lifetime of minted credentials (default ${DEFAULT_REST_TTL_S})` },
+  { name: 'user-id', arg: 'ID', group: 'source', help: `user part of minted REST usernames (default ${DEFAULT_REST_USER})` },
   { name: 'realm', arg: 'REALM', group: 'options', help: 'the realm the TURN server should announce (AUTH-5)' },
-  { name: 'max-allocations', arg: 'N', group: 'options', help: 'allocations held at once (default 3, at most 16); raise only when the TURN user quota allows' },
-  { name: 'family', arg: 'ipv4|ipv6|both', group: 'options', help: 'address families to test (default both)' },
-  { name: 'only', arg: 'ID[,ID]', group: 'options', help: 'run just these checks (and what they need)' },
+  { name: 'max-allocations', arg: 'N', group: 'options', help: `allocations held at once (default ${DEFAULT_CHECK_OPTIONS.maxAllocations}, at most ${MAX_ALLOCATIONS_LIMIT}); raise only when the TURN user quota allows` },
+  { name: 'family', arg: 'ipv4|ipv6|both', group: 'options', help: `address families to test (default ${DEFAULT_CHECK_OPTIONS.family})` },
+  { name: 'only', arg: 'ID[,ID]', group: 'options', help: 'run just these checks (and what they need); `rtc` = only the MatrixRTC checks' },
+  { name: 'rtc', group: 'options', help: 'run the MatrixRTC (Element Call/X) checks even when no transport is advertised' },
+  { name: 'livekit-service-url', arg: 'URL', group: 'options', help: 'test this MatrixRTC authorization service (lk-jwt-service) too' },
+  { name: 'rtc-federation-url', arg: 'URL', group: 'options', help: 'lab use: federation base URL for the OpenID check (RTC-4) instead of discovery' },
   { name: 'allow-private', group: 'options', help: 'lab use: permit loopback/private/special targets' },
   { name: 'assume-public', arg: 'CIDR', repeat: true, group: 'options', help: 'lab use: treat relayed addresses in this range as public' },
   { name: 'ca', arg: 'FILE', repeat: true, group: 'options', help: 'lab use: extra trusted CA (PEM) for turns: (and the --xmpp server)' },
-  { name: 'quality', arg: 'off|audio|video', group: 'options', help: 'path quality measurement (default audio)' },
+  { name: 'quality', arg: 'off|audio|video', group: 'options', help: `path quality measurement (default ${DEFAULT_CHECK_OPTIONS.quality})` },
   { name: 'no-e2e', group: 'options', help: 'skip the in-process WebRTC check (E2E-1)' },
   { name: 'format', arg: 'text|markdown|html|json', group: 'options', help: 'output format (default text)' },
   { name: 'json', group: 'options', help: 'same as --format json' },
-  { name: 'timeout-ms', arg: 'N', group: 'options', help: 'overall deadline (default 20000)' },
+  { name: 'timeout-ms', arg: 'N', group: 'options', help: `overall deadline (default ${DEFAULT_CHECK_OPTIONS.timeoutMs})` },
   { name: 'help', group: 'options', help: 'show this help' },
 ];
 
@@ -133,7 +137,7 @@ function enumOf<T extends string>(raw: Raw, name: string, allowed: readonly T[],
 function maxAllocations(raw: Raw): { maxAllocations?: number } {
   const n = positiveInt(raw, 'max-allocations');
   if (n === undefined) return {};
-  if (n > 16) throw new UsageError('--max-allocations must be at most 16');
+  if (n > MAX_ALLOCATIONS_LIMIT) throw new UsageError(`--max-allocations must be at most ${MAX_ALLOCATIONS_LIMIT}`);
   return { maxAllocations: n };
 }
 
@@ -173,13 +177,20 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
 
   let only: CheckId[] | undefined;
+  let onlyRtc = false;
   const onlyRaw = one(raw, 'only');
   if (onlyRaw !== undefined) {
     const ids = onlyRaw.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-    const bad = ids.filter((x) => !isCheckId(x));
+    const bad = ids.filter((x) => !isCheckId(x) && x !== 'RTC');
     if (bad.length > 0) throw new UsageError(`--only: unknown check id ${bad.map((b) => `"${b.slice(0, 20)}"`).join(', ')}`);
-    only = ids as CheckId[];
+    onlyRtc = ids.includes('RTC') || (ids.length > 0 && ids.every((x) => x.startsWith('RTC-')));
+    const rest = ids.filter((x) => x !== 'RTC');
+    only = rest.length > 0 ? (rest as CheckId[]) : undefined;
   }
+  const serviceUrl = one(raw, 'livekit-service-url');
+  if (serviceUrl !== undefined && !/^https?:\/\/[^\s]{1,300}$/i.test(serviceUrl)) throw new UsageError(`--livekit-service-url must be an http(s) URL, got "${serviceUrl.slice(0, 60)}"`);
+  const federationUrl = one(raw, 'rtc-federation-url');
+  if (federationUrl !== undefined && !/^https?:\/\/[^\s]{1,300}$/i.test(federationUrl)) throw new UsageError(`--rtc-federation-url must be an http(s) URL, got "${federationUrl.slice(0, 60)}"`);
 
   const ca = (raw.get('ca') ?? []).map((file) => {
     try {
@@ -202,6 +213,12 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     e2e: !raw.has('no-e2e'),
     ...(one(raw, 'realm') !== undefined ? { expectedRealm: one(raw, 'realm') } : {}),
     ...maxAllocations(raw),
+    rtc: {
+      force: raw.has('rtc') || onlyRtc || serviceUrl !== undefined,
+      only: onlyRtc,
+      ...(serviceUrl ? { serviceUrl } : {}),
+      ...(federationUrl ? { federationUrl } : {}),
+    },
   };
   return { help: false, format, options };
 }

@@ -1,6 +1,7 @@
 // The bot's configuration, described once: every key with its type, default,
 // documentation and env override. The typed config, the validator, the env
 // mapping and config/config.sample.yaml are all derived from this table.
+import { DEFAULT_CHECK_OPTIONS } from '../tester/options';
 import type { Secret } from '../tester/secret';
 
 interface Base {
@@ -107,14 +108,14 @@ export const SCHEMA = {
     },
   },
   engine: {
-    family: { t: 'enum', default: 'both', values: ['ipv4', 'ipv6', 'both'], doc: 'Address families to test.' },
-    allowPrivate: { t: 'bool', default: false, doc: 'Lab use only: permit loopback/private targets (refused otherwise).' },
+    family: { t: 'enum', default: DEFAULT_CHECK_OPTIONS.family, values: ['ipv4', 'ipv6', 'both'], doc: 'Address families to test.' },
+    allowPrivate: { t: 'bool', default: DEFAULT_CHECK_OPTIONS.allowPrivate, doc: 'Lab use only: permit loopback/private targets (refused otherwise).' },
     assumePublic: { t: 'list', default: [], item: /^[0-9a-fA-F:.]+\/\d{1,3}$/, itemHint: 'a CIDR like 10.0.0.0/8', doc: 'Lab use: CIDRs whose relayed addresses count as public.' },
     hosts: { t: 'list', default: [], item: /^[A-Za-z0-9.-]{1,253}=[0-9a-fA-F:.]{2,45}$/, itemHint: 'NAME=IP like turn.lab.test=198.18.0.2', doc: 'Lab use: answer these TURN host names (NAME=IP, one line per address) without DNS; other names use DNS.' },
     ca: { t: 'list', default: [], doc: 'Extra trusted CA certificate files (PEM) for turns:.' },
-    quality: { t: 'enum', default: 'audio', values: ['off', 'audio', 'video'], doc: 'Path-quality measurement profile.' },
-    timeoutMs: { t: 'int', default: 20000, min: 1000, max: 600000, doc: 'Overall deadline of one run.' },
-    e2e: { t: 'bool', default: true, doc: 'Run the in-process WebRTC check through each relay.' },
+    quality: { t: 'enum', default: DEFAULT_CHECK_OPTIONS.quality, values: ['off', 'audio', 'video'], doc: 'Path-quality measurement profile.' },
+    timeoutMs: { t: 'int', default: DEFAULT_CHECK_OPTIONS.timeoutMs, min: 1000, max: 600000, doc: 'Overall deadline of one run.' },
+    e2e: { t: 'bool', default: DEFAULT_CHECK_OPTIONS.e2e, doc: 'Run the in-process WebRTC check through each relay.' },
   },
   web: {
     enabled: {

@@ -47,7 +47,7 @@ export function displaySummary(c: ReportCheck): string {
     const relayed = (c.evidence as { relayedAddress?: unknown }).relayedAddress;
     if (typeof relayed === 'string') {
       const cls = classifyAddress(hostOf(relayed));
-      if (cls.special) return `The relayed address ${relayed} is ${cls.label}, treated as public because the run was given --assume-public (a lab).`;
+      if (cls.special) return `The relayed address ${relayed} is ${cls.label}, treated as public by the lab setting --assume-public (engine.assumePublic).`;
     }
   }
   return c.summary;
@@ -75,7 +75,11 @@ const LABEL_ORDER = ['IPv4', 'IPv6 relay', 'IPv6', 'IPv4 relay'];
 
 interface ProblemAcc extends Problem {
   scopes: Map<string, string[]>;
+  /** The instance whose words are shown: the first IPv4 one when there is one (the overall grade is the IPv4 grade). */
+  shown: ReportCheck;
 }
+
+const isIpv4Connection = (c: ReportCheck): boolean => c.family === 'ipv4' && (relayFamilyOf(c) ?? 'ipv4') === 'ipv4';
 
 /** Servers with the same families share one entry: "turn:a, turn:b (IPv4, IPv6 relay)". */
 function whereOf(scopes: Map<string, string[]>): string[] {
@@ -92,12 +96,11 @@ export function allProblems(report: Report): Problem[] {
     const key = c.hint ? `hint\u0000${c.hint}` : `id\u0000${c.id}\u0000${c.cause ?? ''}\u0000${c.status}`;
     let p = byKey.get(key);
     if (!p) {
-      p = { ids: [c.id], id: c.id, title: checkTitle(c.id), status: c.status, severity: c.severity, summary: displaySummary(c), hint: c.hint, count: 0, where: [], scopes: new Map() };
+      p = { ids: [c.id], id: c.id, title: checkTitle(c.id), status: c.status, severity: c.severity, summary: '', hint: c.hint, count: 0, where: [], scopes: new Map(), shown: c };
       byKey.set(key, p);
       out.push(p);
     } else if (!p.ids.includes(c.id)) p.ids.push(c.id);
-    // Prefer an IPv4 instance's words: the overall grade is the IPv4 grade.
-    if (p.count > 0 && c.id === p.id && c.family === 'ipv4' && relayFamilyOf(c) !== 'ipv6' && !p.summary.includes('IPv4')) p.summary = displaySummary(c);
+    if (c.id === p.id && !isIpv4Connection(p.shown) && isIpv4Connection(c)) p.shown = c;
     p.count += 1;
     if (c.uri !== null) {
       const labels = p.scopes.get(c.uri) ?? [];
@@ -107,7 +110,7 @@ export function allProblems(report: Report): Problem[] {
       p.scopes.set(c.uri, labels);
     }
   }
-  return out.map(({ scopes, ...p }) => ({ ...p, where: whereOf(scopes) }));
+  return out.map(({ scopes, shown, ...p }) => ({ ...p, summary: displaySummary(shown), where: whereOf(scopes) }));
 }
 
 /** The problems to show first, at most `limit`. */

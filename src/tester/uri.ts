@@ -141,10 +141,6 @@ export function isDtls(uri: IceUri): boolean {
   return uri.scheme === 'turns' && uri.transport === 'udp';
 }
 
-/** The transport as the wire sees it, for display: udp, tcp, tls or dtls. */
-export function wireTransport(uri: IceUri): Transport | 'dtls' {
-  return isDtls(uri) ? 'dtls' : uri.transport;
-}
 
 /** host:port with IPv6 in brackets. */
 export function formatHostPort(host: string, port: number): string {

@@ -3,7 +3,8 @@
 // and ejabberd with its built-in STUN/TURN and mod_stun_disco. Scenarios are
 // data (a server setup and what the report must say): both healthy, Prosody's
 // secret differs from coturn's, ejabberd's TURN not listening on the advertised
-// port, no IPv6 service advertised, discovery module off (each server); plus
+// port, no IPv6 service advertised, discovery module off (each server),
+// credentials expired when handed out, a restricted service without them; plus
 // login failures and the CLI with its output checked for secrets. All servers
 // start together in beforeAll (one coturn shared), each scenario runs once.
 import { execFile } from 'node:child_process';
@@ -78,6 +79,12 @@ describe('XMPP (XEP-0215) against real Prosody and ejabberd', () => {
       startProsody({ secret: wrong, services: prosodyServices(coturn, TURN_NAME) }).then((lab) => ['prosody-wrong-secret', { kind: 'prosody', lab }] as const),
       startProsody({ secret: coturn.secret, services: prosodyServices(coturn, '127.0.0.1') }).then((lab) => ['prosody-no-ipv6', { kind: 'prosody', lab }] as const),
       startProsody({ secret: coturn.secret, externalServices: false }).then((lab) => ['prosody-module-off', { kind: 'prosody', lab }] as const),
+      startProsody({ secret: coturn.secret, services: [{ type: 'turn', transport: 'udp', host: '127.0.0.1', port: coturn.port, secret: true, ttl: -600 }] }).then(
+        (lab) => ['prosody-expired', { kind: 'prosody', lab }] as const,
+      ),
+      startProsody({ services: [{ type: 'stun', transport: 'udp', host: '127.0.0.1', port: coturn.port }, { type: 'turn', transport: 'udp', host: '127.0.0.1', port: coturn.port, restricted: true }] }).then(
+        (lab) => ['prosody-restricted-no-secret', { kind: 'prosody', lab }] as const,
+      ),
       startEjabberd({}).then((lab) => ['ejabberd-healthy', { kind: 'ejabberd', lab }] as const),
       startEjabberd({ advertisePort: deadPort }).then((lab) => ['ejabberd-turn-not-listening', { kind: 'ejabberd', lab }] as const),
       startEjabberd({ stunDisco: false }).then((lab) => ['ejabberd-disco-off', { kind: 'ejabberd', lab }] as const),
@@ -129,6 +136,20 @@ describe('XMPP (XEP-0215) against real Prosody and ejabberd', () => {
     expect(byId(r, 'XMPP-2')[0].hint).toMatch(/external_services/);
     expect(r.uris).toEqual([]);
     expect(r.grade.overall).toBe('Fail');
+  });
+
+  test('TURN credentials already expired when handed out (Prosody ttl in the past): XMPP-3, and coturn agrees', async () => {
+    const r = await run('prosody-expired');
+    expect(xmpp(r)['XMPP-3']).toBe('fail/expired');
+    expect(byId(r, 'XMPP-3')[0].evidence.agoS).toBeGreaterThanOrEqual(590);
+    expect(byId(r, 'AUTH-2').every((c) => c.status === 'fail')).toBe(true);
+  });
+
+  test('a restricted service whose credential request gives nothing: XMPP-4, and it is tested without credentials', async () => {
+    const r = await run('prosody-restricted-no-secret');
+    expect(xmpp(r)).toMatchObject({ 'XMPP-2': 'pass', 'XMPP-3': 'skip', 'XMPP-4': 'fail/request-failed' });
+    expect(byId(r, 'XMPP-4')[0].evidence.conditions).toEqual(['no-credentials-in-answer']);
+    expect(byId(r, 'AUTH-2').every((c) => c.status === 'fail')).toBe(true);
   });
 
   test("ejabberd healthy (direct TLS login): its built-in TURN relays data; hints name ejabberd's settings", async () => {

@@ -82,7 +82,7 @@ describe('texts agree with each other', () => {
   it('a relayed address in a special range is not called public without naming the lab flag', () => {
     const all = threadedReport(loopback).threadParts.map((p) => p.body).join('\n');
     expect(all).not.toMatch(/198\.19\.10\.12 is public/);
-    expect(all).toContain('The relayed address 198.19.10.12 is a benchmarking address, treated as public because the run was given --assume-public (a lab).');
+    expect(all).toContain('The relayed address 198.19.10.12 is a benchmarking address, treated as public by the lab setting --assume-public (engine.assumePublic).');
   });
   it('check titles are neutral: the result says pass or fail, not the title', () => {
     for (const [id, spec] of Object.entries(CHECKS)) expect([id, spec.title]).not.toEqual([id, expect.stringMatching(/\b(denied|off|accepted|is public|No )\b/)]);

@@ -70,7 +70,7 @@ export function unauthenticatedAllocate(s: TargetState, timeoutMs?: number): Pro
 /** Any answer at all (even an error or garbage) shows something listens. */
 const answered = (e: TurnError | undefined) => !e || e.kind === 'error-response' || e.kind === 'not-stun' || e.kind === 'protocol';
 
-export function netFailure(s: TargetState, e: TurnError, asked: string[]): Finding {
+function netFailure(s: TargetState, e: TurnError, asked: string[]): Finding {
   const { address } = s.target;
   const { port, transport } = s.target.uri;
   const ev = { address, port, transport, error: e.kind, sysCode: e.sysCode ?? null, asked };

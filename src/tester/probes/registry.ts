@@ -2,7 +2,7 @@
 // a scope (a unit runs its scope's checks in this order, which must put each
 // check after those it needs); the test in test/unit/registry.test.ts holds
 // that every catalogue id has exactly one definition here, with hint rows.
-import { CHECKS, type CheckId } from '../checks';
+import type { CheckId } from '../checks';
 import { ADV_1 } from './advertised-uris';
 import { ALLOC_4 } from './allocation-quota';
 import { STUN_2 } from './amplification';
@@ -26,6 +26,7 @@ import { STUN_1 } from './stun-binding';
 import { TCPR_1 } from './tcp-relay';
 import { TLS_1, TLS_2 } from './tls';
 import { ALLOC_3 } from './transport-matrix';
+import { RTC_1, RTC_2, RTC_3, RTC_4, RTC_5, RTC_6, RTC_7, RTC_8 } from '../rtc/checks';
 import { XMPP_1, XMPP_2, XMPP_3, XMPP_4, XMPP_5, XMPP_6 } from './xmpp-discovery';
 
 export const CHECK_DEFS: readonly AnyCheckDef[] = [
@@ -70,18 +71,16 @@ export const CHECK_DEFS: readonly AnyCheckDef[] = [
   AUTH_4,
   AUTH_5,
   SEC_1,
+  // MatrixRTC (rtc/checks.ts): the session once, then each LiveKit transport's chain
+  RTC_1,
+  RTC_4,
+  RTC_2,
+  RTC_3,
+  RTC_5,
+  RTC_6,
+  RTC_7,
+  RTC_8,
 ];
-
-const BY_ID = new Map<CheckId, AnyCheckDef>(CHECK_DEFS.map((d) => [d.id, d]));
-
-export function checkDef(id: CheckId): AnyCheckDef | undefined {
-  return BY_ID.get(id);
-}
-
-/** Whether a check judges safety (the catalogue row says). */
-export function isSecurityCheck(id: CheckId): boolean {
-  return (CHECKS[id] as { security?: boolean }).security === true;
-}
 
 /** The definitions a run executes: all, or those of --only and everything they need, in registry order. */
 export function selectChecks(only?: readonly CheckId[], defs: readonly AnyCheckDef[] = CHECK_DEFS): AnyCheckDef[] {

@@ -138,10 +138,6 @@ export function encodeEvenPort(reserveNext: boolean): Buffer {
   return Buffer.from([reserveNext ? 0x80 : 0]);
 }
 
-export function decodeReservationToken(value: Buffer): Buffer {
-  if (value.length !== 8) bad(`RESERVATION-TOKEN of ${value.length} bytes`);
-  return Buffer.from(value);
-}
 
 /** UNKNOWN-ATTRIBUTES: a list of 16-bit types (an odd trailing byte is tolerated and dropped). */
 export function decodeUnknownAttributes(value: Buffer): number[] {
@@ -150,11 +146,6 @@ export function decodeUnknownAttributes(value: Buffer): number[] {
   return out;
 }
 
-export function encodeUnknownAttributes(types: number[]): Buffer {
-  const b = Buffer.alloc(types.length * 2);
-  types.forEach((t, i) => b.writeUInt16BE(t, i * 2));
-  return b;
-}
 
 /** PASSWORD-ALGORITHMS (RFC 8489 14.11): tolerated, decoded as far as it goes. */
 export function decodePasswordAlgorithms(value: Buffer): { algorithm: number; parameters: Buffer }[] {

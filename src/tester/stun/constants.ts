@@ -87,10 +87,6 @@ export function attrName(type: number): string {
   return ATTR_NAMES.get(type) ?? `0x${type.toString(16).padStart(4, '0')}`;
 }
 
-/** Attribute types 0x0000-0x7FFF are comprehension-required (RFC 8489 section 14). */
-export function isComprehensionRequired(type: number): boolean {
-  return type < 0x8000;
-}
 
 /** FINGERPRINT is CRC-32 of the message XOR this constant ("STUN"). */
 export const FINGERPRINT_XOR = 0x5354554e;

@@ -70,10 +70,6 @@ export class StunMessage {
   }
 }
 
-/** A quick check without throwing: does this look like a STUN message (first bits 00 and the cookie)? */
-export function looksLikeStun(buf: Buffer): boolean {
-  return buf.length >= HEADER_LENGTH && (buf[0] & 0xc0) === 0 && buf.readUInt32BE(4) === MAGIC_COOKIE;
-}
 
 /**
  * Decode one STUN message that fills `buf` exactly (a datagram, or a frame cut
