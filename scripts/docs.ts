@@ -19,7 +19,7 @@ import { HINTS } from '../src/tester/hints';
 const ROOT = resolve(__dirname, '..');
 const README = join(ROOT, 'README.md');
 
-const SCOPE: Record<CheckScope, string> = { run: 'per run', uri: 'per URI', 'uri-family': 'per URI and address family' };
+const SCOPE: Record<CheckScope, string> = { run: 'per run', uri: 'per URI', 'uri-family': 'per URI and address family', rtc: 'per MatrixRTC transport' };
 
 /** Markdown table cell: no pipes or newlines. */
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -6,6 +6,9 @@
 #     `apt-get update` runs once, and only when something is missing.
 #   - the Synapse virtualenv, outside the repo so fresh clones on the same
 #     machine reuse it: ${MXV_SYNAPSE_VENV:-$HOME/.cache/mx-voiptest/synapse-venv}.
+#   - livekit-server v1.9.11 (the MatrixRTC lab's SFU), built from the Go module
+#     proxy once (Debian's golang when go is missing), cached outside the repo:
+#     ${MXV_LIVEKIT_BIN:-$HOME/.cache/mx-voiptest/livekit-server-v1.9.11}.
 #   - the matrix-nio (with its crypto) virtualenv for the end-to-end encryption
 #     tests: ${MXV_NIO_VENV:-$HOME/.cache/mx-voiptest/nio-venv}.
 # Never leaves Debian's coturn system service running: the lab starts its own
@@ -14,7 +17,7 @@
 # Node modules are not handled here (scripts/test.sh does that).
 # Env: MXV_SYNAPSE_VENV (venv path), MXV_SYNAPSE_VERSION (pip spec, e.g. "==1.130.0"),
 #      MXV_SKIP_SYNAPSE=1 (skip the venvs), MXV_SKIP_CHROMIUM=1, MXV_SKIP_XMPP=1 (no Prosody/ejabberd),
-#      MXV_NIO_VENV (nio venv path).
+#      MXV_NIO_VENV (nio venv path), MXV_LIVEKIT_BIN, MXV_SKIP_LIVEKIT=1.
 # Prosody's and ejabberd's system services are not started (policy-rc.d below): the lab runs its own.
 set -euo pipefail
 
@@ -55,6 +58,8 @@ if [ "${MXV_SKIP_CHROMIUM:-0}" != 1 ]; then
   # The report screenshots (test-artifacts/, docs/report.png) show status emoji.
   need fonts-noto-color-emoji test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 fi
+LIVEKIT_BIN="${MXV_LIVEKIT_BIN:-$HOME/.cache/mx-voiptest/livekit-server-v1.9.11}"
+if [ "${MXV_SKIP_LIVEKIT:-0}" != 1 ] && [ ! -x "$LIVEKIT_BIN" ]; then need golang-go command -v go; fi
 if ! command -v python3 >/dev/null 2>&1; then
   missing+=(python3 python3-venv)
 elif [ "${MXV_SKIP_SYNAPSE:-0}" != 1 ] && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -146,6 +151,24 @@ if [ "${MXV_SKIP_SYNAPSE:-0}" != 1 ]; then
     "$NIO_VENV/bin/python" -c 'import nio.crypto as c; assert c.ENCRYPTION_ENABLED' || die "matrix-nio venv at $NIO_VENV has no crypto"
     "$NIO_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("matrix-nio"))' >"$NIO_VENV/.mxv-ok"
   fi
+fi
+
+# --- LiveKit server (MatrixRTC lab) -------------------------------------------
+# v1.9.11: newer releases `replace` pion modules with LiveKit forks this module
+# proxy does not serve. `go install pkg@version` refuses a module with replace
+# directives in general, so: download the module, copy it out of the read-only
+# module cache, build ./cmd/server there.
+if [ "${MXV_SKIP_LIVEKIT:-0}" != 1 ] && [ ! -x "$LIVEKIT_BIN" ]; then
+  say "building livekit-server v1.9.11 into $LIVEKIT_BIN (one-off, about a minute)"
+  mod_dir=$(go mod download -json github.com/livekit/livekit-server@v1.9.11 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$mod_dir" ] && [ -d "$mod_dir" ] || die "go mod download github.com/livekit/livekit-server@v1.9.11 gave no module directory"
+  build_dir=$(mktemp -d)
+  cp -r "$mod_dir"/. "$build_dir"/
+  chmod -R u+w "$build_dir"
+  mkdir -p "$(dirname "$LIVEKIT_BIN")"
+  (cd "$build_dir" && go build -o "$LIVEKIT_BIN.tmp" ./cmd/server) || { rm -rf "$build_dir"; die "building livekit-server failed"; }
+  mv "$LIVEKIT_BIN.tmp" "$LIVEKIT_BIN"
+  rm -rf "$build_dir"
 fi
 
 say "ok"

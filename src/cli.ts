@@ -3,6 +3,7 @@
 import { helpText, parseCheckArgs, UsageError, type Format } from './cli/args';
 import { renderHtml, renderJson, renderMarkdown, renderText } from './render';
 import { runCheck, RunRefusedError } from './tester/engine';
+import { disposeRtcMedia } from './tester/rtc/media';
 import type { Report } from './tester/report';
 
 export const EXIT = { ok: 0, findings: 1, cannotStart: 2 } as const;
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${helpText()}\n`);
       return EXIT.ok;
     }
-    const report = await runCheck(req.options);
+    const report = await runCheck(req.options).finally(() => disposeRtcMedia());
     process.stdout.write(`${render(report, req.format, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)}\n`);
     return exitCodeFor(report);
   } catch (e) {

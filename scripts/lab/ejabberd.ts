@@ -64,13 +64,20 @@ export class LabEjabberdError extends Error {
 }
 
 const ERL = '/usr/bin/erl';
+const CTL = '/usr/sbin/ejabberdctl';
+
+/** Where Debian put ejabberd's Erlang applications: ejabberdctl's ERL_LIBS (multiarch path). */
+function erlLibs(): string {
+  const m = /^ERL_LIBS='([^']+)'/m.exec(readFileSync(CTL, 'utf8'));
+  return m?.[1] ?? '/usr/lib/x86_64-linux-gnu';
+}
 
 function q(s: string): string {
   return JSON.stringify(s); // YAML accepts JSON strings
 }
 
 export async function startEjabberd(opts: EjabberdOptions = {}): Promise<EjabberdLab> {
-  if (!existsSync('/usr/sbin/ejabberdctl') || !existsSync(ERL)) throw new LabEjabberdError('ejabberd not found: run scripts/ensure-deps.sh (installs Debian\'s ejabberd)');
+  if (!existsSync(CTL) || !existsSync(ERL)) throw new LabEjabberdError('ejabberd not found: run scripts/ensure-deps.sh (installs Debian\'s ejabberd)');
   const domain = opts.domain ?? 'lab.test';
   const user = opts.user ?? 'alice';
   const turn = opts.turn !== false;
@@ -167,7 +174,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     HOME: dir,
     EJABBERD_CONFIG_PATH: confPath,
     EJABBERD_LOG_PATH: logFile,
-    ERL_LIBS: '/usr/lib/x86_64-linux-gnu',
+    ERL_LIBS: erlLibs(),
     ERL_CRASH_DUMP: join(dir, 'erl_crash.dump'),
     ERL_CRASH_DUMP_BYTES: '0',
   };

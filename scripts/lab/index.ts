@@ -9,3 +9,6 @@ export * from './netns';
 export * from './ports';
 export * from './proc';
 export * from './synapse';
+export * from './livekit';
+export * from './matrixrtc';
+export * from './rtc-auth-standin';

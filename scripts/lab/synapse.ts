@@ -28,6 +28,14 @@ export interface SynapseOptions {
   /** Synapse duration, e.g. '1h' (bare numbers are milliseconds). */
   turnUserLifetime?: string;
   turnAllowGuests?: boolean;
+  /** MatrixRTC: `experimental_features.msc4143_enabled` (serves .../org.matrix.msc4143/rtc/transports). */
+  msc4143?: boolean;
+  /** MatrixRTC: `matrix_rtc.transports`, e.g. [{type: 'livekit', livekit_service_url: URL}]. */
+  rtcTransports?: Record<string, unknown>[];
+  /** `extra_well_known_client_content` (e.g. {'org.matrix.msc4143.rtc_foci': [...]}). */
+  extraWellKnownClient?: Record<string, unknown>;
+  /** A second listener serving `openid` and `federation` (the MatrixRTC authorization service checks OpenID tokens over it). */
+  federationListener?: boolean;
   /** Merged over the generated config (top-level keys replace). */
   extraConfig?: Record<string, unknown>;
   /** Default 'localhost'. */
@@ -56,6 +64,8 @@ export interface SynapseLab {
   port: number;
   serverName: string;
   dir: string;
+  /** Base URL of the openid/federation listener (federationListener), else null. */
+  federationUrl: string | null;
   /** PID of the current process (changes on restart()). */
   readonly pid: number;
   /** Shared-secret registration (/_synapse/admin/v1/register). */
@@ -132,6 +142,12 @@ export async function startSynapse(opts: SynapseOptions = {}): Promise<SynapseLa
   const keepDir = opts.keepDir ?? Boolean(process.env.MXV_KEEP_LAB);
   const port = opts.port ?? (await findFreeTcpPort('127.0.0.1'));
   const url = `http://127.0.0.1:${port}`;
+  const fedPort = opts.federationListener ? await findFreeTcpPort('127.0.0.1') : 0;
+  const federationUrl = fedPort ? `http://127.0.0.1:${fedPort}` : null;
+  const listeners: Record<string, unknown>[] = [
+    { port, bind_addresses: ['127.0.0.1'], type: 'http', tls: false, x_forwarded: false, resources: [{ names: ['client'], compress: false }] },
+  ];
+  if (fedPort) listeners.push({ port: fedPort, bind_addresses: ['127.0.0.1'], type: 'http', tls: false, x_forwarded: false, resources: [{ names: ['openid', 'federation'], compress: false }] });
   const sharedSecret = randomBytes(24).toString('base64url');
 
   // An ed25519 signing key in Synapse's format: "ed25519 <key id> <unpadded base64 seed>".
@@ -141,7 +157,7 @@ export async function startSynapse(opts: SynapseOptions = {}): Promise<SynapseLa
     server_name: serverName,
     public_baseurl: `${url}/`,
     pid_file: join(dir, 'homeserver.pid'),
-    listeners: [{ port, bind_addresses: ['127.0.0.1'], type: 'http', tls: false, x_forwarded: false, resources: [{ names: ['client'], compress: false }] }],
+    listeners,
     database: { name: 'sqlite3', args: { database: join(dir, 'homeserver.db') } },
     log_config: join(dir, 'log.config'),
     media_store_path: join(dir, 'media_store'),
@@ -164,6 +180,9 @@ export async function startSynapse(opts: SynapseOptions = {}): Promise<SynapseLa
     ...(opts.turnPassword !== undefined ? { turn_password: opts.turnPassword } : {}),
     ...(opts.turnUserLifetime !== undefined ? { turn_user_lifetime: opts.turnUserLifetime } : {}),
     ...(opts.turnAllowGuests !== undefined ? { turn_allow_guests: opts.turnAllowGuests } : {}),
+    ...(opts.msc4143 ? { experimental_features: { msc4143_enabled: true } } : {}),
+    ...(opts.rtcTransports ? { matrix_rtc: { transports: opts.rtcTransports } } : {}),
+    ...(opts.extraWellKnownClient ? { extra_well_known_client_content: opts.extraWellKnownClient } : {}),
     ...(opts.extraConfig ?? {}),
   };
   const configPath = join(dir, 'homeserver.yaml');
@@ -218,6 +237,7 @@ export async function startSynapse(opts: SynapseOptions = {}): Promise<SynapseLa
     port,
     serverName,
     dir,
+    federationUrl,
     get pid() {
       return (proc as Guarded | null)?.pid ?? -1;
     },

@@ -33,7 +33,10 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'realm', arg: 'REALM', group: 'options', help: 'the realm the TURN server should announce (AUTH-5)' },
   { name: 'max-allocations', arg: 'N', group: 'options', help: `allocations held at once (default ${DEFAULT_CHECK_OPTIONS.maxAllocations}, at most ${MAX_ALLOCATIONS_LIMIT}); raise only when the TURN user quota allows` },
   { name: 'family', arg: 'ipv4|ipv6|both', group: 'options', help: `address families to test (default ${DEFAULT_CHECK_OPTIONS.family})` },
-  { name: 'only', arg: 'ID[,ID]', group: 'options', help: 'run just these checks (and what they need)' },
+  { name: 'only', arg: 'ID[,ID]', group: 'options', help: 'run just these checks (and what they need); `rtc` = only the MatrixRTC checks' },
+  { name: 'rtc', group: 'options', help: 'run the MatrixRTC (Element Call/X) checks even when no transport is advertised' },
+  { name: 'livekit-service-url', arg: 'URL', group: 'options', help: 'test this MatrixRTC authorization service (lk-jwt-service) too' },
+  { name: 'rtc-federation-url', arg: 'URL', group: 'options', help: 'lab use: federation base URL for the OpenID check (RTC-4) instead of discovery' },
   { name: 'allow-private', group: 'options', help: 'lab use: permit loopback/private/special targets' },
   { name: 'assume-public', arg: 'CIDR', repeat: true, group: 'options', help: 'lab use: treat relayed addresses in this range as public' },
   { name: 'ca', arg: 'FILE', repeat: true, group: 'options', help: 'lab use: extra trusted CA (PEM) for turns: (and the --xmpp server)' },
@@ -174,13 +177,20 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
 
   let only: CheckId[] | undefined;
+  let onlyRtc = false;
   const onlyRaw = one(raw, 'only');
   if (onlyRaw !== undefined) {
     const ids = onlyRaw.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-    const bad = ids.filter((x) => !isCheckId(x));
+    const bad = ids.filter((x) => !isCheckId(x) && x !== 'RTC');
     if (bad.length > 0) throw new UsageError(`--only: unknown check id ${bad.map((b) => `"${b.slice(0, 20)}"`).join(', ')}`);
-    only = ids as CheckId[];
+    onlyRtc = ids.includes('RTC') || (ids.length > 0 && ids.every((x) => x.startsWith('RTC-')));
+    const rest = ids.filter((x) => x !== 'RTC');
+    only = rest.length > 0 ? (rest as CheckId[]) : undefined;
   }
+  const serviceUrl = one(raw, 'livekit-service-url');
+  if (serviceUrl !== undefined && !/^https?:\/\/[^\s]{1,300}$/i.test(serviceUrl)) throw new UsageError(`--livekit-service-url must be an http(s) URL, got "${serviceUrl.slice(0, 60)}"`);
+  const federationUrl = one(raw, 'rtc-federation-url');
+  if (federationUrl !== undefined && !/^https?:\/\/[^\s]{1,300}$/i.test(federationUrl)) throw new UsageError(`--rtc-federation-url must be an http(s) URL, got "${federationUrl.slice(0, 60)}"`);
 
   const ca = (raw.get('ca') ?? []).map((file) => {
     try {
@@ -203,6 +213,12 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     e2e: !raw.has('no-e2e'),
     ...(one(raw, 'realm') !== undefined ? { expectedRealm: one(raw, 'realm') } : {}),
     ...maxAllocations(raw),
+    rtc: {
+      force: raw.has('rtc') || onlyRtc || serviceUrl !== undefined,
+      only: onlyRtc,
+      ...(serviceUrl ? { serviceUrl } : {}),
+      ...(federationUrl ? { federationUrl } : {}),
+    },
   };
   return { help: false, format, options };
 }

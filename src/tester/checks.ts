@@ -3,7 +3,7 @@
 // scope its findings carry, its title, and whether it judges safety (the
 // security verdict). How it runs is its definition in probes/ (see
 // probes/registry.ts).
-export type CheckScope = 'run' | 'uri' | 'uri-family';
+export type CheckScope = 'run' | 'uri' | 'uri-family' | 'rtc';
 
 export interface CheckSpec {
   scope: CheckScope;
@@ -50,6 +50,15 @@ export const CHECKS = {
   'ACL-4': { scope: 'uri', title: 'IPv4-mapped / NAT64 peers', security: true },
   'TCPR-1': { scope: 'uri', title: 'TCP relaying (RFC 6062)', security: true },
   'SEC-1': { scope: 'run', title: 'Server version', security: true },
+  // MatrixRTC (Element Call, Element X): scope 'rtc' = one advertised LiveKit transport.
+  'RTC-1': { scope: 'run', title: 'MatrixRTC transport advertised' },
+  'RTC-2': { scope: 'rtc', title: 'MatrixRTC authorization service reachable' },
+  'RTC-3': { scope: 'rtc', title: 'LiveKit token for a Matrix user' },
+  'RTC-4': { scope: 'run', title: 'OpenID check over federation' },
+  'RTC-5': { scope: 'rtc', title: 'LiveKit signalling' },
+  'RTC-6': { scope: 'rtc', title: "LiveKit's TURN servers" },
+  'RTC-7': { scope: 'rtc', title: 'Media path to the SFU' },
+  'RTC-8': { scope: 'rtc', title: 'Media both ways in a call' },
 } as const satisfies Record<string, CheckSpec>;
 
 export type CheckId = keyof typeof CHECKS;

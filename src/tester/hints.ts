@@ -3,13 +3,14 @@
 // the finding's evidence (see PLACEHOLDERS for the names and their fallbacks).
 // Every id has a 'default' row, used when a cause has no row of its own.
 import { CHECK_IDS, type CheckId } from './checks';
+import { RTC_HINTS } from './rtc/hints';
 import { Secret } from './secret';
 
 /**
  * The server implementation a hint is written for. Rows without one are the
  * default: coturn for the TURN checks, both XMPP servers for XMPP-*.
  */
-export type Implementation = 'ejabberd' | 'prosody';
+export type Implementation = 'ejabberd' | 'prosody' | 'livekit';
 
 export interface HintRow {
   id: CheckId;
@@ -238,6 +239,7 @@ export const HINTS: readonly HintRow[] = [
   { id: 'ACL-3', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s TURN relays to private networks: add "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10" and "fc00::/7" to `turn_blacklist` of the `ejabberd_stun` listener.' },
   { id: 'ACL-4', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s IPv6 relay reaches IPv4 internals via mapped/NAT64 addresses: add "::ffff:0:0/96" and "64:ff9b::/96" to `turn_blacklist`.' },
   { id: 'SEC-1', cause: 'default', impl: 'ejabberd', hint: 'ejabberd\'s STUN/TURN names itself ({version}): set `server_name` on the `ejabberd_stun` listener to a neutral value.' },
+  ...RTC_HINTS,
 ];
 
 const INDEX: ReadonlyMap<string, string> = new Map(HINTS.map((r) => [`${r.id}\u0000${r.cause}${r.impl ? `\u0000${r.impl}` : ''}`, r.hint]));

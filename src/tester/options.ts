@@ -3,6 +3,7 @@ import type { CheckId } from './checks';
 import type { CredentialSpec } from './credentials/types';
 import { MAX_CONCURRENT_ALLOCATIONS } from './plan';
 import type { Lookup } from './probes/dns';
+import type { RtcOptions } from './rtc/context';
 
 export type FamilyOption = 'ipv4' | 'ipv6' | 'both';
 export type QualityProfile = 'off' | 'audio' | 'video';
@@ -32,6 +33,8 @@ export interface CheckOptions {
   maxAllocations?: number;
   /** Lab use: answer A/AAAA lookups for URI host names (scenario names in network namespaces); default: DNS. */
   lookup?: Lookup;
+  /** MatrixRTC checks (homeserver sources): run when a transport is advertised, or forced; absent = discovery only. */
+  rtc?: RtcOptions;
 }
 
 /**

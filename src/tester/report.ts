@@ -4,9 +4,10 @@
 // free-form passes through `redact` so no password, secret or token survives.
 import { CHECK_IDS, type CheckId } from './checks';
 import type { BrowserResults } from './report-browser';
-import { score, type GradeSummary, type SecuritySummary, type UriGrade } from './score';
+import type { RtcTransportReport } from './rtc/index';
+import { rtcGrade, rtcWhyNotHigher, score, type GradeSummary, type SecuritySummary, type UriGrade } from './score';
 import { Secret } from './secret';
-import type { Family, Finding, QualityResult, Severity, SourceKind, Status, TargetResult, TimingsMs, Transport } from './types';
+import type { Family, Finding, Grade, QualityResult, Severity, SourceKind, Status, TargetResult, TimingsMs, Transport } from './types';
 
 export const REPORT_SCHEMA = 1 as const;
 export const TOOL_NAME = 'mx-voiptest' as const;
@@ -44,6 +45,17 @@ export interface Report {
   quality: ReportQuality[];
   /** What the browser helper measured from the user's network (optional, beside schema 1). */
   browser?: BrowserResults;
+  /** MatrixRTC transports tested (schema 1, optional): absent when the run had no RTC part. */
+  rtc?: ReportRtc[];
+}
+
+/** One MatrixRTC transport in the report (ARCHITECTURE.md JSON additions). */
+export interface ReportRtc {
+  serviceUrl: string;
+  sfuUrl: string | null;
+  grade: Grade;
+  iceServers: string[];
+  paths: { udp: boolean; tcp: boolean; relay: boolean };
 }
 
 export interface BuildReportInput {
@@ -56,6 +68,8 @@ export interface BuildReportInput {
   toolVersion: string;
   /** Families the run tested (default both); an untested family is said to be untested. */
   families?: readonly Family[];
+  /** MatrixRTC transports (rtc/index.ts). */
+  rtc?: readonly RtcTransportReport[];
 }
 
 // ---- redaction -------------------------------------------------------------
@@ -147,6 +161,9 @@ function toCheck(f: Finding): ReportCheck {
     evidence: redact(f.evidence ?? {}),
     hint: redactText(f.hint ?? null),
     ...(f.cause ? { cause: f.cause } : {}),
+    ...(f.scope ? { scope: f.scope } : {}),
+    ...(f.rtc ? { rtc: redactText(f.rtc) } : {}),
+    ...(f.path ? { path: f.path } : {}),
     ...(f.tag ? { tag: Object.fromEntries(Object.entries(f.tag).map(([k, v]) => [k, scrubString(String(v))])) } : {}),
   };
 }
@@ -185,17 +202,22 @@ export function buildReport(input: BuildReportInput): Report {
   // Stable sort: within one id the probes' order (URI order) is kept.
   const checks = input.findings.map(toCheck).sort(compareChecks);
   const startedAt = Number.isNaN(input.startedAt.getTime()) ? new Date(0) : input.startedAt;
+  const rtc: ReportRtc[] = (input.rtc ?? []).map((t) => ({ serviceUrl: redactText(t.serviceUrl), sfuUrl: redactText(t.sfuUrl), grade: t.grade, iceServers: t.iceServers.map((u) => redactText(u)), paths: { ...t.paths } }));
+  // Forced (--rtc) and nothing advertised: the MatrixRTC path is graded Fail, not left out.
+  const rg = rtcGrade(rtc) ?? (input.findings.some((f) => f.id === 'RTC-1' && f.status === 'fail') ? 'Fail' : undefined);
+  const grade: GradeSummary = rg ? { ...scored.grade, rtc: rg, whyNotHigher: [...scored.grade.whyNotHigher, ...rtcWhyNotHigher(rg)] } : scored.grade;
   return {
     schema: REPORT_SCHEMA,
     tool: { name: TOOL_NAME, version: input.toolVersion },
     startedAt: startedAt.toISOString(),
     durationMs: Math.max(0, Math.round(input.durationMs)),
     source: input.source.homeserver ? { kind: input.source.kind, homeserver: input.source.homeserver } : input.source.xmpp ? { kind: input.source.kind, xmpp: input.source.xmpp } : { kind: input.source.kind },
-    grade: scored.grade,
+    grade,
     security: scored.security,
     uris,
     checks,
     quality: input.quality.map(toQuality),
+    ...(rtc.length > 0 ? { rtc } : {}),
   };
 }
 

@@ -32,6 +32,8 @@ export interface GradeSummary {
   ipv6: Grade;
   overall: Grade;
   whyNotHigher: WhyNotHigher[];
+  /** MatrixRTC: the worst advertised transport's grade; absent when the run had no RTC part (schema 1, optional). */
+  rtc?: Grade;
 }
 
 export interface SecuritySummary {
@@ -256,4 +258,23 @@ export function score(targets: readonly TargetResult[], findings: readonly Findi
     security,
     targets: targets.map((t) => ({ grade: gradeTarget(t), firstFailure: firstFailure(t, findings) })),
   };
+}
+
+/** The MatrixRTC grade of a run: the worst of its transports (CHECKS.md "MatrixRTC grade"); undefined without any. */
+export function rtcGrade(transports: readonly { grade: Grade }[]): Grade | undefined {
+  if (transports.length === 0) return undefined;
+  return transports.reduce<Grade>((worst, t) => (GRADE_RANK[t.grade] < GRADE_RANK[worst] ? t.grade : worst), 'Excellent');
+}
+
+const RTC_WHY: Record<Exclude<Grade, 'Excellent'>, { check: string; text: string }> = {
+  Fail: { check: 'RTC-3', text: 'MatrixRTC: no LiveKit token or no signalling; Element Call and Element X calls cannot start (see RTC-2..RTC-5).' },
+  Poor: { check: 'RTC-7', text: 'MatrixRTC: signalling works but no media path reaches the SFU ("Waiting for media"); see RTC-7.' },
+  Good: { check: 'RTC-7', text: 'MatrixRTC: media works over one path only; make UDP and a fallback (ICE/TCP or LiveKit\'s TURN) work to lift to Great.' },
+  Great: { check: 'RTC-6', text: 'MatrixRTC: no TURN over TLS on 443 carries media; forward 443 to LiveKit\'s `turn.tls_port` to lift to Excellent.' },
+};
+
+/** whyNotHigher entries for an RTC grade below Excellent. */
+export function rtcWhyNotHigher(grade: Grade | undefined): WhyNotHigher[] {
+  if (!grade || grade === 'Excellent') return [];
+  return [{ ...RTC_WHY[grade], family: null }];
 }

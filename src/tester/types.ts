@@ -39,9 +39,16 @@ export interface Finding {
   /** Machine-readable cause key; the hint is looked up by (id, cause). */
   cause?: string;
   hint: string | null;
+  /** MatrixRTC findings: scope 'rtc' and the livekit_service_url they are about. */
+  scope?: 'rtc';
+  rtc?: string;
+  /** RTC-7: the ICE path the finding is about. */
+  path?: RtcPath;
   /** Extra scope of a finding from a nested TURN run, e.g. { scope: 'rtc', rtc: '<livekit_service_url>' } (RTC-6). */
   tag?: Record<string, string>;
 }
+
+export type RtcPath = 'udp' | 'tcp' | 'relay';
 
 /** One (URI, family, resolved address) target of the plan. */
 export interface Target {

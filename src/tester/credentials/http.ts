@@ -58,7 +58,7 @@ function guardedLookup(check: AddressCheck): LookupFunction {
   };
 }
 
-export async function fetchJson(url: string, init: FetchInit = {}): Promise<{ status: number; json: unknown }> {
+export async function fetchJson(url: string, init: FetchInit = {}): Promise<{ status: number; json: unknown; headers?: http.IncomingHttpHeaders }> {
   const timeoutMs = init.timeoutMs ?? 10000;
   const where = redactUrl(url);
   let u: URL;
@@ -83,7 +83,7 @@ export async function fetchJson(url: string, init: FetchInit = {}): Promise<{ st
 
   return new Promise((resolve, reject) => {
     let settled = false;
-    const finish = (e: HttpError | null, v?: { status: number; json: unknown }) => {
+    const finish = (e: HttpError | null, v?: { status: number; json: unknown; headers?: http.IncomingHttpHeaders }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -128,7 +128,7 @@ export async function fetchJson(url: string, init: FetchInit = {}): Promise<{ st
       res.on('error', (e) => finish(new HttpError(`${where}: ${e.message}`, 'unreachable')));
       res.on('end', () => {
         try {
-          finish(null, judgeBody(where, status, Buffer.concat(chunks).toString('utf8')));
+          finish(null, { ...judgeBody(where, status, Buffer.concat(chunks).toString('utf8')), headers: res.headers });
         } catch (e) {
           finish(e as HttpError);
         }

@@ -6,6 +6,7 @@ import { checkTarget, type GuardOptions } from '../guard';
 import type { Finding } from '../types';
 import { discoverClientUrl, fetchTurnServer, logout, normaliseHomeserverInput, passwordLogin, type TurnServerOutcome } from './homeserver';
 import { HttpError, type AddressCheck } from './http';
+import type { Secret } from '../secret';
 import { DEFAULT_REST_TTL_S, DEFAULT_REST_USER, mintRestCredentials } from './rest';
 import type { CredentialSpec, TurnCredentials } from './types';
 import type { Lookup } from '../probes/dns';
@@ -43,12 +44,16 @@ export interface ResolvedSource {
   more?: TurnCredentials[];
 }
 
+/** Called inside a homeserver source's Matrix session, before a password login is logged out (MatrixRTC needs the token). */
+export type SessionHook = (s: { baseUrl: string; accessToken: Secret }) => Promise<void>;
+
 export async function resolveCredentials(
   spec: CredentialSpec,
   guard: GuardOptions,
   timeoutMs = 10000,
   /** Extra trusted CAs (XMPP's TLS) and the lab's A/AAAA answers (XMPP's advertised hosts). */
   extra: { ca?: string[]; lookup?: Lookup } = {},
+  onSession?: SessionHook,
 ): Promise<ResolvedSource> {
   switch (spec.kind) {
     case 'xmpp': {
@@ -94,6 +99,7 @@ export async function resolveCredentials(
           loggedIn = true;
         }
         outcome = await fetchTurnServer(baseUrl, token, timeoutMs, check);
+        if (onSession) await onSession({ baseUrl, accessToken: token });
       } catch (e) {
         if (e instanceof SourceRefusedError) throw e;
         if (e instanceof HttpError && e.kind === 'refused') throw new SourceRefusedError(`homeserver ${e.message}`);

@@ -34,8 +34,10 @@ export class RunContext {
   constructor(
     readonly options: CheckOptions,
     readonly creds: TurnCredentials,
+    /** The run's deadline, when it began before this context (credentials, DNS, earlier credential sets). */
+    deadline?: Deadline,
   ) {
-    this.deadline = new Deadline(options.timeoutMs);
+    this.deadline = deadline ?? new Deadline(options.timeoutMs);
     this.allocations = new AllocationBudget(options.maxAllocations ?? MAX_CONCURRENT_ALLOCATIONS);
   }
 

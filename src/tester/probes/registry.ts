@@ -26,6 +26,7 @@ import { STUN_1 } from './stun-binding';
 import { TCPR_1 } from './tcp-relay';
 import { TLS_1, TLS_2 } from './tls';
 import { ALLOC_3 } from './transport-matrix';
+import { RTC_1, RTC_2, RTC_3, RTC_4, RTC_5, RTC_6, RTC_7, RTC_8 } from '../rtc/checks';
 import { XMPP_1, XMPP_2, XMPP_3, XMPP_4, XMPP_5, XMPP_6 } from './xmpp-discovery';
 
 export const CHECK_DEFS: readonly AnyCheckDef[] = [
@@ -70,6 +71,15 @@ export const CHECK_DEFS: readonly AnyCheckDef[] = [
   AUTH_4,
   AUTH_5,
   SEC_1,
+  // MatrixRTC (rtc/checks.ts): the session once, then each LiveKit transport's chain
+  RTC_1,
+  RTC_4,
+  RTC_2,
+  RTC_3,
+  RTC_5,
+  RTC_6,
+  RTC_7,
+  RTC_8,
 ];
 
 /** The definitions a run executes: all, or those of --only and everything they need, in registry order. */

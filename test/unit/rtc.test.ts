@@ -1,0 +1,84 @@
+// MatrixRTC pure logic: candidate parsing, the selected pair from rtc-node stats,
+// JWT claims (never the token), RTC-3's causes, the MatrixRTC grade, and the
+// report's optional rtc fields; hints name LiveKit's settings.
+import { buildReport, toJson } from '../../src/tester/report';
+import { rtcFinding, jwtClaims } from '../../src/tester/rtc/context';
+import { selectedPair, plainStats } from '../../src/tester/rtc/media';
+import { judgeToken } from '../../src/tester/rtc/service';
+import { parseCandidate } from '../../src/tester/rtc/signalling';
+import { rtcGrade } from '../../src/tester/score';
+import { Secret } from '../../src/tester/secret';
+import { lkHash } from '../../scripts/lab/rtc-auth-standin';
+
+const jwt = (payload: object) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
+
+describe('MatrixRTC logic', () => {
+  test('trickled candidates: UDP host and passive TCP are kept, active TCP and junk are not', () => {
+    expect(parseCandidate('candidate:1 1 udp 2130706431 198.18.0.11 7882 typ host ufrag x')).toEqual({ protocol: 'udp', address: '198.18.0.11', port: 7882, type: 'host' });
+    expect(parseCandidate('candidate:2 1 tcp 1671430143 198.18.0.11 7881 typ host tcptype passive ufrag x')).toMatchObject({ protocol: 'tcp', port: 7881 });
+    expect(parseCandidate('candidate:3 1 tcp 1 198.18.0.11 9 typ host tcptype active')).toBeNull();
+    expect(parseCandidate('nonsense')).toBeNull();
+  });
+
+  test('the selected pair is read from the transport stats (relay protocol normalised)', () => {
+    const stats = plainStats({
+      publisherStats: [
+        { transport: { rtc: { id: 'T' }, transport: { selectedCandidatePairId: 'P' } } },
+        { candidatePair: { rtc: { id: 'P' }, candidatePair: { localCandidateId: 'L', remoteCandidateId: 'R', currentRoundTripTime: 0.012 } } },
+        { localCandidate: { rtc: { id: 'L' }, candidate: { protocol: 'udp', candidateType: 'RELAY', relayProtocol: 'TRANSPORT_UDP' } } },
+        { remoteCandidate: { rtc: { id: 'R' }, candidate: { protocol: 'udp', candidateType: 'HOST', address: '198.18.0.11', port: 7882n } } },
+      ],
+    });
+    expect(selectedPair(stats)).toEqual({ protocol: 'udp', localType: 'relay', remoteType: 'host', remoteAddress: '198.18.0.11', remotePort: 7882, relayProtocol: 'udp', rttMs: 12 });
+    expect(selectedPair({ publisherStats: [] })).toBeNull();
+  });
+
+  test('JWT claims are shown, the token never', () => {
+    const token = jwt({ sub: 'abc', exp: 2_000_000_000, video: { room: 'r', roomJoin: true } });
+    expect(jwtClaims(token)).toMatchObject({ sub: 'abc', room: 'r', roomJoin: true, roomCreate: false });
+    expect(jwtClaims('not.a-jwt')).toBeNull();
+    const f = judgeToken('https://rtc.example', { ok: true, grant: { sfuUrl: 'wss://sfu.example', jwt: new Secret(token), claims: jwtClaims(token), endpoint: '/get_token' } }, null, null);
+    expect(f).toMatchObject({ id: 'RTC-3', status: 'pass', scope: 'rtc', rtc: 'https://rtc.example' });
+    const json = toJson(buildReport({ startedAt: new Date(), durationMs: 1, source: { kind: 'homeserver' }, targets: [], findings: [f], quality: [], toolVersion: 't' }));
+    expect(json).not.toContain(token);
+    expect(json).not.toContain(token.split('.')[1]);
+  });
+
+  test('RTC-3 names the cause from the status, and RTC-4 when the service could not verify OpenID', () => {
+    const fail = (status: number) => judgeToken('u', { ok: false, status, errcode: null, endpoint: '/get_token', message: '' }, null, null);
+    expect(fail(401).cause).toBe('unauthorized');
+    expect(fail(500).cause).toBe('room-create');
+    expect(fail(400).cause).toBe('bad-request');
+    expect(fail(500).hint).toMatch(/LIVEKIT_KEY/);
+    const rtc4 = rtcFinding('RTC-4', null, { status: 'fail', cause: 'not-serving', summary: 'no openid listener', evidence: {} });
+    expect(judgeToken('u', { ok: false, status: 401, errcode: 'M_UNAUTHORIZED', endpoint: '/get_token', message: '' }, null, rtc4).summary).toMatch(/RTC-4.*no openid listener/);
+    const noJoin = jwt({ video: { room: 'r' } });
+    expect(judgeToken('u', { ok: true, grant: { sfuUrl: 's', jwt: new Secret(noJoin), claims: jwtClaims(noJoin), endpoint: '/get_token' } }, null, null).cause).toBe('no-join-grant');
+  });
+
+  test('the MatrixRTC grade is the worst transport; absent without one; the JSON fields are optional', () => {
+    expect(rtcGrade([])).toBeUndefined();
+    expect(rtcGrade([{ grade: 'Excellent' }, { grade: 'Good' }])).toBe('Good');
+    const base = { startedAt: new Date(), durationMs: 1, source: { kind: 'homeserver' as const }, targets: [], findings: [], quality: [], toolVersion: 't' };
+    const none = buildReport(base);
+    expect('rtc' in none).toBe(false);
+    expect('rtc' in none.grade).toBe(false);
+    const r = buildReport({ ...base, rtc: [{ serviceUrl: 'https://rtc.example', sfuUrl: 'wss://sfu.example', grade: 'Great', iceServers: ['turn:sfu.example:3478?transport=udp'], paths: { udp: true, tcp: true, relay: false } }] });
+    expect(r.grade.rtc).toBe('Great');
+    expect(r.grade.whyNotHigher.map((w) => w.check)).toContain('RTC-6');
+    expect(r.rtc?.[0]).toMatchObject({ serviceUrl: 'https://rtc.example', grade: 'Great' });
+  });
+
+  test('RTC hints name the setting to change', () => {
+    const hint = (id: 'RTC-1' | 'RTC-5' | 'RTC-7', cause: string) => rtcFinding(id, 'u', { status: 'fail', cause, summary: '', evidence: {} }).hint ?? '';
+    expect(hint('RTC-1', 'none')).toMatch(/matrix_rtc\.transports.*msc4143_enabled.*rtc_foci/);
+    expect(hint('RTC-5', 'no-room')).toMatch(/LIVEKIT_FULL_ACCESS_HOMESERVERS/);
+    expect(hint('RTC-7', 'private-candidates')).toMatch(/rtc\.node_ip|use_external_ip/);
+    expect(hint('RTC-7', 'tcp-closed')).toMatch(/rtc\.tcp_port/);
+  });
+
+  test("the stand-in names rooms and identities as lk-jwt-service does (unpadded base64 of SHA-256 over the JSON array)", () => {
+    expect(lkHash(['!room:example.org', 'm.call#ROOM'])).toMatch(/^[A-Za-z0-9+/]{43}$/);
+    expect(lkHash(['a', 'b'])).not.toBe(lkHash(['ab']));
+  });
+});
