@@ -118,7 +118,8 @@ export class RunService {
   private async execute(r: RunRequest): Promise<void> {
     const { io, config, metrics, log } = this.d;
     const room = r.roomIds[0]!;
-    const hourglass = r.reactTo ? await io.react(room, r.reactTo, '⏳') : null;
+    // The engine starts while ⏳ is on its way: its round trip is not taken from the run's deadline.
+    const reacting = r.reactTo ? io.react(room, r.reactTo, '⏳') : Promise.resolve(null);
     const options: CheckOptions = { ...engineOptionsOf(config.engine), credentials: r.spec };
     const t0 = Date.now();
     const done = metrics.runStarted();
@@ -133,6 +134,7 @@ export class RunService {
     } finally {
       done();
     }
+    const hourglass = await reacting;
     await this.finish({
       trigger: r.trigger, roomIds: r.roomIds, requester: r.requester, key: targetKey(r.spec), sourceKind: r.spec.kind,
       report, failure, durationMs: Date.now() - t0, mentionOnRegression: r.mentionOnRegression,

@@ -136,6 +136,11 @@ class OlmMachine {
 
   save() { return this.closed ? Promise.resolve() : this.persister.save(); }
 
+  /** A save nobody waits for (the next awaited save or close() includes it); failures are reported, not thrown. */
+  saveSoon() {
+    this.save().catch((e) => process.emitWarning(`crypto store not saved: ${e && e.message}`));
+  }
+
   get identityKeys() { return this.inner.identityKeys; }
   get userId() { return this.inner.userId.toString(); }
   get deviceId() { return this.inner.deviceId.toString(); }
@@ -144,8 +149,8 @@ class OlmMachine {
 
   async outgoingRequests() {
     const reqs = await this.inner.outgoingRequests();
-    // Keys the account generated for this upload are on disk before they leave.
-    await this.save();
+    // Keys the account generated for an upload are on disk before they leave.
+    if (reqs.some((r) => r.type === RequestType.KeysUpload)) await this.save();
     return reqs.map((r) => this.request(r));
   }
 
@@ -160,7 +165,9 @@ class OlmMachine {
     const real = this.txnToRequest.get(id) ?? id;
     this.txnToRequest.delete(id);
     await this.inner.markRequestAsSent(real, type, response);
-    await this.save();
+    // Published keys must stay published; the rest (device lists, claimed sessions) can be redone.
+    if (type === RequestType.KeysUpload) await this.save();
+    else this.saveSoon();
     return true;
   }
 
@@ -170,8 +177,8 @@ class OlmMachine {
     const counts = new Map(Object.entries(otkCounts || {}).map(([k, v]) => [k, Number(v)]));
     const fallback = Array.isArray(unusedFallbackKeys) ? new Set(unusedFallbackKeys) : undefined;
     const processed = await this.inner.receiveSyncChanges(toDeviceEvents, lists, counts, fallback, this.decryptionSettings());
-    // Room keys and Olm sessions must be on disk before the next sync acknowledges them.
-    await this.save();
+    // Room keys, Olm sessions and device-list changes must be on disk before the next sync acknowledges them.
+    if (processed.length || deviceLists.changed.length || deviceLists.left.length) await this.save();
     const decrypted = [];
     for (const ev of processed) {
       if (ev.type === w.ProcessedToDeviceEventType.Decrypted) decrypted.push(JSON.parse(ev.rawEvent));
@@ -201,7 +208,7 @@ class OlmMachine {
     if (typeof settings.rotationPeriod === 'bigint') s.rotationPeriod = settings.rotationPeriod * 1000n; // ms -> us
     if (typeof settings.rotationPeriodMessages === 'bigint') s.rotationPeriodMessages = settings.rotationPeriodMessages;
     const reqs = await this.inner.shareRoomKey(new w.RoomId(roomId.id), this.users(users), s);
-    await this.save();
+    if (reqs.length) await this.save(); // a new room key: on disk before it is sent
     return reqs.map((r) => {
       this.txnToRequest.set(r.txn_id, r.id);
       while (this.txnToRequest.size > 1000) this.txnToRequest.delete(this.txnToRequest.keys().next().value);
@@ -211,7 +218,7 @@ class OlmMachine {
 
   async encryptRoomEvent(roomId, eventType, content) {
     const out = await this.inner.encryptRoomEvent(new this.w.RoomId(roomId.id), eventType, content);
-    await this.save();
+    this.saveSoon(); // the session's message index moved on
     return out;
   }
 

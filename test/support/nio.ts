@@ -14,7 +14,11 @@ export function nioAvailable(): boolean {
   return existsSync(nioPython());
 }
 
-export interface NioEvent { event_id: string; sender: string; type: string; class: string; decrypted: boolean; undecryptable: boolean; content: Record<string, any> }
+export interface NioEvent {
+  event_id: string; sender: string; type: string; class: string; decrypted: boolean; undecryptable: boolean; content: Record<string, any>;
+  /** origin_server_ts, and when nio's sync delivered it (ms, nio's clock: the same as its send's sent_at). */
+  server_ts: number | null; received_at: number;
+}
 
 export class NioClient {
   private readonly proc: ChildProcess;

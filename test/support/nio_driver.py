@@ -33,6 +33,8 @@ class Driver:
             "decrypted": bool(getattr(event, "decrypted", False)),
             "undecryptable": isinstance(event, MegolmEvent),
             "content": src.get("content", {}),
+            "server_ts": getattr(event, "server_timestamp", None),
+            "received_at": time.time() * 1000,
         })
 
     async def on_sync(self, _resp):
@@ -50,7 +52,7 @@ class Driver:
         self.client.add_response_callback(self.on_sync)
         if self.client.should_upload_keys:
             await self.client.keys_upload()
-        self.sync_task = asyncio.create_task(self.client.sync_forever(timeout=3000, full_state=True))
+        self.sync_task = asyncio.create_task(self.client.sync_forever(timeout=3000))
         await asyncio.wait_for(self.synced.wait(), 30)
         return {"user_id": resp.user_id, "device_id": resp.device_id}
 
@@ -100,7 +102,7 @@ class Driver:
                                            ignore_unverified_devices=True)
         if not hasattr(resp, "event_id"):
             raise RuntimeError(f"send failed: {resp}")
-        return {"event_id": resp.event_id, "encrypted": self.client.rooms[room].encrypted}
+        return {"event_id": resp.event_id, "encrypted": self.client.rooms[room].encrypted, "sent_at": time.time() * 1000}
 
     async def send_undecryptable(self, room):
         """A megolm event under a session nobody shared with the bot (its key never reaches it)."""
@@ -126,7 +128,7 @@ class Driver:
             for e in evs[start:]:
                 if e["sender"] != sender or (type and e["type"] != type):
                     continue
-                if rx and not rx.search(json.dumps(e["content"]) if type == "m.reaction" else e["content"].get("body", "")):
+                if rx and not rx.search(json.dumps(e["content"], ensure_ascii=False) if type == "m.reaction" else e["content"].get("body", "")):
                     continue
                 return e
             if time.monotonic() > end:
