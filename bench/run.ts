@@ -192,6 +192,8 @@ async function main(): Promise<void> {
       goals: {
         fullReportUnder1s: goal(full.medianMs, '<', 1000),
         audioWithinWindowPlus1s: goal(audio.medianMs, '<=', windowMs + 1000),
+        // Issue 16 item 7: the default audio report, at most 3 allocations at once.
+        audioAt3AllocationsWithinWindowPlus1_5s: goal(audio.medianMs, '<=', windowMs + 1500),
         allDeadUnder5s: goal(deadRun.medianMs, '<', 5000),
         relayRateAtLeast0_9x: goal(rate.ratio, '>=', 0.9),
         allocationLatencyWithin1_2x: goal(alloc.ratioP50, '<=', 1.2),

@@ -6,6 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
 import { createLab, type NetLab } from '../../scripts/lab/netns';
 import { runCheck } from '../../src/tester/engine';
+import { PROFILES } from '../../src/tester/quality/profile';
 import { DEFAULT_CHECK_OPTIONS } from '../../src/tester/options';
 import { PeerSocket } from '../../src/tester/probes/relayed-data';
 import type { PacingProfile } from '../../src/tester/quality/profile';
@@ -159,5 +160,33 @@ describe('QUAL-1 on loopback coturn', () => {
     expect(report.quality[0]!.goodputKbps).toBeGreaterThan(60);
     // window (5 s) + setup + drain: well under window + 1 s.
     expect(report.durationMs).toBeLessThan(6000);
+  });
+
+  it('the default audio report on 6 URIs answers within the window + 1.5 s under the 3-allocation budget (issue 16 item 7)', async () => {
+    const tls = await startCoturn({ tls: true });
+    try {
+      const uris = ['127.0.0.1', '[::1]'].flatMap((h) => [`stun:${h}:${tls.port}`, `turn:${h}:${tls.port}?transport=udp`, `turns:${h}:${tls.tlsPort}?transport=tcp`]);
+      const report = await runCheck({
+        ...DEFAULT_CHECK_OPTIONS,
+        credentials: { kind: 'secret', uris, secret: new Secret(tls.secret!) },
+        allowPrivate: true,
+        assumePublic: ['127.0.0.0/8', '::1/128'],
+        ca: [tls.caPem!],
+        quality: 'audio',
+      });
+      expect(DEFAULT_CHECK_OPTIONS.maxAllocations).toBe(3);
+      const q = report.checks.filter((c) => c.id === 'QUAL-1').map((c) => [c.uri, c.family, c.status]);
+      // Four TURN targets, three allocations: one window per server and family (UDP), the TLS relays point at it.
+      expect(q).toEqual([
+        [uris[1], 'ipv4', 'pass'],
+        [uris[2], 'ipv4', 'info'],
+        [uris[4], 'ipv6', 'pass'],
+        [uris[5], 'ipv6', 'info'],
+      ]);
+      expect(report.quality).toHaveLength(2);
+      expect(report.durationMs).toBeLessThanOrEqual(PROFILES.audio.durationMs + 1500);
+    } finally {
+      await tls.stop();
+    }
   });
 });

@@ -57,8 +57,6 @@ export const CHECK_DEFS: readonly AnyCheckDef[] = [
   DATA_1,
   DATA_2,
   DATA_3,
-  // Last on the allocation, so DATA-2's second permit is given back before the long window.
-  QUAL_1,
   E2E_1,
   // uri: once per URI, after its targets
   ALLOC_2,
@@ -68,6 +66,8 @@ export const CHECK_DEFS: readonly AnyCheckDef[] = [
   DNS_1,
   // run: judged over everything (SEC-1 last: every request may have seen SOFTWARE)
   ALLOC_3,
+  // The quality windows, all at once, once the targets' other checks are done.
+  QUAL_1,
   AUTH_4,
   AUTH_5,
   SEC_1,
