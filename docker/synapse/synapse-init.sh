@@ -27,3 +27,28 @@ YAML
 chown 991:991 /data/turn.yaml.tmp 2>/dev/null || true
 mv /data/turn.yaml.tmp /data/turn.yaml
 echo "synapse-init: wrote /data/turn.yaml (turn_uris for ${TURN_HOST})"
+# MatrixRTC overlay /data/rtc.yaml (always written, so Synapse's third --config-path exists):
+# MSC4143 rtc/transports and the .well-known rtc_foci name LIVEKIT_SERVICE_URL when it is set.
+if [ -n "${LIVEKIT_SERVICE_URL:-}" ]; then
+  case "$LIVEKIT_SERVICE_URL" in
+    https://*|http://*) ;;
+    *) echo "synapse-init: LIVEKIT_SERVICE_URL must be an http(s) URL" >&2; exit 1 ;;
+  esac
+  cat > /data/rtc.yaml.tmp <<YAML
+# Written by docker/synapse/synapse-init.sh from .env at every start; edit .env, not this file.
+experimental_features:
+  msc4143_enabled: true
+matrix_rtc:
+  transports:
+    - type: livekit
+      livekit_service_url: "${LIVEKIT_SERVICE_URL}"
+extra_well_known_client_content:
+  org.matrix.msc4143.rtc_foci:
+    - type: livekit
+      livekit_service_url: "${LIVEKIT_SERVICE_URL}"
+YAML
+else
+  echo "# MatrixRTC not configured (LIVEKIT_SERVICE_URL unset in .env)." > /data/rtc.yaml.tmp
+fi
+chown 991:991 /data/rtc.yaml.tmp 2>/dev/null || true
+mv /data/rtc.yaml.tmp /data/rtc.yaml

@@ -22,6 +22,7 @@ import { DirectRooms } from './direct-rooms';
 import { startEndpoints, type Endpoints } from './endpoints';
 import { boundedMessage, type MatrixEvent } from './incoming';
 import { BotIo } from './io';
+import { CommandJournal } from './journal';
 import { Limits } from './limits';
 import { ownPorts } from './own-ports';
 import { notice } from './message';
@@ -63,6 +64,7 @@ export class VoipBot {
   private io!: BotIo;
   private rooms!: DirectRooms;
   private runs!: RunService;
+  private journal!: CommandJournal;
   /** Null when the helper is off. */
   private browser: BrowserRequests | null = null;
   private stopping = false;
@@ -154,7 +156,8 @@ export class VoipBot {
     this.client.syncingTimeout = 10_000;
     this.io = new BotIo(this.client, this.log, () => this.stopping, connected.e2ee);
     this.rooms = new DirectRooms(this.io, this.session.userId, c.commandPrefix, this.store, this.log);
-    this.runs = new RunService({ config: c, io: this.io, engine: this.engine, metrics: this.metrics, store: this.store, storeProblem: this.storeProblem, log: this.log });
+    this.journal = new CommandJournal(this.store);
+    this.runs = new RunService({ config: c, io: this.io, engine: this.engine, metrics: this.metrics, store: this.store, storeProblem: this.storeProblem, log: this.log, journal: this.journal });
     const helper = this.helper;
     if (helper) {
       const browser = new BrowserRequests(helper, this.io, this.rooms, this.runs, c, this.session.userId, this.log);
@@ -187,6 +190,8 @@ export class VoipBot {
     this.scheduler = new Scheduler(c, this.store, () => this.scheduledRun(), (e) => this.log.error('scheduled run failed', { error: describeError(e) }));
     await withRetry('start sync', () => this.client.start(SYNC_FILTER), { deadlineMs: 120_000, isStopping: () => this.stopping });
     this.syncing = true;
+    // After the sync started (encryption is ready then); a replayed in-flight command is ignored meanwhile (journal.known).
+    this.guard('interrupted commands', this.runs.answerInterrupted());
     this.scheduler.start();
     this.log.info('syncing', { nextScheduledRun: this.scheduler.info().nextRun?.toISOString() ?? null });
   }
@@ -251,6 +256,8 @@ export class VoipBot {
   private async onMessage(roomId: string, raw: MatrixEvent): Promise<void> {
     const ev = boundedMessage(raw);
     if (!ev || this.stopping || ev.sender === this.session.userId || this.isStale(ev)) return;
+    if (this.journal.known(ev.event_id)) return; // a sync replayed after a crash: answered already
+
     const content = ev.content ?? {};
     if (content.msgtype !== 'm.text') return; // notices are bot talk: never answer them (no loops)
     if ((content['m.relates_to'] as { rel_type?: string } | undefined)?.rel_type === 'm.replace') return;

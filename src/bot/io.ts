@@ -19,6 +19,25 @@ export class BotIo {
     return this.retrying('send', () => this.client.sendEvent(roomId, 'm.room.message', content));
   }
 
+  /**
+   * Send with a fixed transaction id: the homeserver stores one event per id,
+   * however often this is retried or repeated after a restart. Encrypted rooms
+   * the same way the client's sendEvent does it (the type is then m.room.encrypted).
+   */
+  sendOnce(roomId: string, content: MessageContent | Record<string, unknown>, txnId: string): Promise<string> {
+    return this.retrying('send', async () => {
+      let type = 'm.room.message';
+      let body: unknown = content;
+      const crypto = this.client.crypto;
+      if (crypto && (await crypto.isRoomEncrypted(roomId))) {
+        body = await crypto.encryptRoomEvent(roomId, type, content);
+        type = 'm.room.encrypted';
+      }
+      const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${type}/${encodeURIComponent(txnId)}`;
+      return ((await this.client.doRequest('PUT', path, null, body)) as { event_id: string }).event_id;
+    });
+  }
+
   async sendFile(roomId: string, f: FileToSend): Promise<string> {
     const content = await fileMessage(this.e2ee, roomId, f, (data, type) => this.retrying('upload', () => this.client.uploadContent(data, type, f.name), 60_000));
     return this.send(roomId, content);

@@ -20,6 +20,7 @@ import { formatTime } from '../render/format';
 import type { BotIo } from './io';
 import { asReply, inThread, notice, reportMessages, resultReaction } from './message';
 import { displayReport, safeText } from '../ops/defang';
+import { answerTxnId, type CommandJournal } from './journal';
 import { describeError } from './send';
 import { Throttle } from './throttle';
 
@@ -91,6 +92,8 @@ export interface RunServiceDeps {
   store: HistoryStore | null;
   storeProblem: string | null;
   log: Logger;
+  /** In-flight commands survive a crash here. */
+  journal?: CommandJournal;
 }
 
 export class RunService {
@@ -109,6 +112,7 @@ export class RunService {
 
   /** Run the engine and report; tracked until it settles. */
   run(r: RunRequest): Promise<void> {
+    if (r.reactTo && r.requester) this.d.journal?.begin({ eventId: r.reactTo, roomId: r.roomIds[0]!, sender: r.requester, at: new Date().toISOString() });
     const job = this.execute(r);
     const q = job.catch(() => undefined).finally(() => this.inFlight.delete(q));
     this.inFlight.add(q);
@@ -184,12 +188,13 @@ export class RunService {
         // Shown: server text defanged, URIs without credentials or query (history keeps the report as measured).
         if (!report) {
           const n = notice(safeText([failure ?? 'The test failed.', ...footer].join('\n')));
-          await io.send(roomId, r.reactTo?.roomId === roomId ? asReply(n, r.reactTo.eventId) : n);
+          await (r.reactTo?.roomId === roomId ? io.sendOnce(roomId, asReply(n, r.reactTo.eventId), answerTxnId(r.reactTo.eventId)) : io.send(roomId, n));
           continue;
         }
         // The summary answers the command (a reply) in its room; the details go into a thread under it.
         const m = reportMessages(displayReport(report), { headline, footer, mention });
-        const rootId = await io.send(roomId, r.reactTo?.roomId === roomId ? asReply(m.summary, r.reactTo.eventId) : m.summary);
+        // The answer to a command goes with the command's own transaction id: never twice (see journal.ts).
+        const rootId = await (r.reactTo?.roomId === roomId ? io.sendOnce(roomId, asReply(m.summary, r.reactTo.eventId), answerTxnId(r.reactTo.eventId)) : io.send(roomId, m.summary));
         let previous = rootId;
         for (const part of m.thread) previous = await io.send(roomId, inThread(part, rootId, previous));
       } catch (err) {
@@ -201,7 +206,24 @@ export class RunService {
       if (hourglass) await io.unreact(roomId, hourglass);
       await io.react(roomId, eventId, resultReaction(report));
     }
+    if (r.reactTo) this.d.journal?.end(r.reactTo.eventId);
     log.info('run finished', { trigger: r.trigger, target: r.key, grade: report?.grade.overall ?? null, ms: r.durationMs });
+  }
+
+  /** After a restart: each command the previous process never answered gets "interrupted, please retry" (at most once, see journal.ts). */
+  async answerInterrupted(): Promise<void> {
+    const { io, journal, config, log } = this.d;
+    for (const c of journal?.interrupted() ?? []) {
+      const n = notice(`Your test (asked at ${c.at.slice(11, 16)} UTC) was interrupted: the bot restarted before it finished. Please retry with ${config.commandPrefix}.`);
+      try {
+        await io.sendOnce(c.roomId, asReply(n, c.eventId), answerTxnId(c.eventId));
+        await io.react(c.roomId, c.eventId, '⚠️');
+        log.info('interrupted command answered', { roomId: c.roomId, sender: c.sender });
+      } catch (e) {
+        log.warn('could not answer an interrupted command', { roomId: c.roomId, error: describeError(e) });
+      }
+      journal!.end(c.eventId);
+    }
   }
 
   /** `json <id>`: the stored report as a file, uploaded once per run; one request per user per cooldown. */

@@ -8,7 +8,7 @@ import { browserSection, browserSummaryLine } from './browser';
 import { mdCell, mdEscape, mdHint } from './escape';
 import { formatDuration, formatMs, formatTime } from './format';
 import {
-  FAMILY_LABEL, FIX_LIMIT, STATUS_ICON, VERDICT_ICON, allProblems, checkTitle, displaySummary, familyGrade, fixNumber, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, whereText, whyNotHigher,
+  FAMILY_LABEL, FIX_LIMIT, STATUS_ICON, VERDICT_ICON, allProblems, checkTitle, displaySummary, familyGrade, fixNumber, rtcSections, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, whereText, whyNotHigher,
   type MarkdownSection, type Problem,
 } from './view';
 
@@ -33,7 +33,7 @@ export function markdownSummary(r: Report): string {
   const lines: string[] = [];
   const secIds = sec.findings.length ? ` (${sec.findings.map((id) => mdEscape(id)).join(', ')})` : '';
   lines.push(`## VoIP check: ${mdEscape(g.overall)} · security ${VERDICT_ICON[sec.verdict]} ${sec.verdict}${secIds}`, '');
-  lines.push(`**IPv4** ${mdEscape(familyGrade(r, 'ipv4'))} · **IPv6** ${mdEscape(familyGrade(r, 'ipv6'))} · ${mdEscape(sourceLabel(r))} · ${mdEscape(formatTime(r.startedAt))} · ${mdEscape(formatDuration(r.durationMs))}`, '');
+  lines.push(`**IPv4** ${mdEscape(familyGrade(r, 'ipv4'))} · **IPv6** ${mdEscape(familyGrade(r, 'ipv6'))}${g.rtc ? ` · **MatrixRTC** ${mdEscape(g.rtc)}` : ''} · ${mdEscape(sourceLabel(r))} · ${mdEscape(formatTime(r.startedAt))} · ${mdEscape(formatDuration(r.durationMs))}`, '');
   const fromBrowser = browserSummaryLine(r);
   if (fromBrowser) lines.push(fromBrowser, '');
   const problems = allProblems(r);
@@ -62,15 +62,24 @@ export function markdownSummary(r: Report): string {
 
 /** The compact server table: one row per server, grades per family, the problem that matters most there. */
 export function markdownTable(r: Report): string {
-  if (r.uris.length === 0 && !r.checks.some((c) => c.uri !== null)) return '### Servers\n\nNo server address was tested.\n';
+  if (r.uris.length === 0 && !r.checks.some((c) => c.uri !== null) && !r.rtc?.length) return '### Servers\n\nNo server address was tested.\n';
   const problems = allProblems(r).slice(0, FIX_LIMIT);
-  const lines = ['### Servers', '', '| Server | IPv4 | IPv6 | Problem |', '|---|---|---|---|'];
-  for (const row of serverRows(r, problems)) {
+  const rows = serverRows(r, problems);
+  const lines = ['### Servers', ...(rows.length ? ['', '| Server | IPv4 | IPv6 | Problem |', '|---|---|---|---|'] : [])];
+  for (const row of rows) {
     const p = row.problem;
     const problem = p
       ? `${p.critical ? VERDICT_ICON.unsafe : STATUS_ICON[p.status]} ${p.id}${p.fix ? ` (fix ${p.fix})` : ` ${checkTitle(p.id)}`}${p.more ? ` +${p.more} more` : ''}`
       : '✅ none';
     lines.push(`| ${mdCell(row.uri)} | ${mdCell(row.grade.ipv4)} | ${mdCell(row.grade.ipv6)} | ${mdCell(problem)} |`);
+  }
+  // MatrixRTC (Element Call, Element X): one row per LiveKit transport, its grade and the media paths that worked.
+  if (r.rtc?.length) {
+    lines.push('', '| MatrixRTC transport | Grade | Media paths |', '|---|---|---|');
+    for (const t of r.rtc) {
+      const paths = (['udp', 'tcp', 'relay'] as const).filter((p) => t.paths[p]).join(', ') || 'none';
+      lines.push(`| ${mdCell(t.serviceUrl)} | ${mdCell(t.grade)} | ${mdCell(paths)} |`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -97,6 +106,10 @@ export function markdownDetails(r: Report): MarkdownSection[] {
     const row = rows.get(s.uri);
     const grades = row ? (['ipv4', 'ipv6'] as const).filter((f) => row.grade[f]).map((f) => `${FAMILY_LABEL[f]} ${row.grade[f]}`) : [];
     out.push({ title: grades.length ? `${s.uri}: ${grades.join(', ')}` : s.uri, body: lines.join('\n') });
+  }
+  for (const s of rtcSections(r)) {
+    const body = s.checks.map((c) => (c.uri ? checkLine(c, problems).replace(/^- /, `- ${mdEscape(c.uri)}: `) : checkLine(c, problems))).join('\n');
+    out.push({ title: s.grade ? `${s.title}: ${s.grade}` : s.title, body });
   }
   if (r.quality.length > 0) {
     const q = ['| Server | Family | RTT p50 / p95 | Jitter | Loss up / down | Goodput |', '|---|---|---|---|---|---|'];

@@ -13,7 +13,7 @@ export function renderPlain(r: Report): string {
   const g = r.grade;
   const out: string[] = [];
   const sec = r.security;
-  out.push(`VoIP check of ${t(sourceLabel(r))}: ${g.overall} (IPv4 ${familyGrade(r, 'ipv4')}; IPv6 ${familyGrade(r, 'ipv6')}). Security: ${sec.verdict}${sec.findings.length ? ` (${sec.findings.join(', ')})` : ''}.`);
+  out.push(`VoIP check of ${t(sourceLabel(r))}: ${g.overall} (IPv4 ${familyGrade(r, 'ipv4')}; IPv6 ${familyGrade(r, 'ipv6')}${g.rtc ? `; MatrixRTC ${g.rtc}` : ''}). Security: ${sec.verdict}${sec.findings.length ? ` (${sec.findings.join(', ')})` : ''}.`);
   out.push(`${formatTime(r.startedAt)}, ${formatDuration(r.durationMs)}.`);
   const browser = browserPlainLine(r);
   if (browser) out.push('', browser);

@@ -5,7 +5,7 @@ import type { Report, ReportCheck } from '../tester/report';
 import type { Grade, Status } from '../tester/types';
 import { cleanText } from './escape';
 import { formatDuration, formatMs } from './format';
-import { FAMILY_LABEL, STATUS_LABEL, checkTitle, displaySummary, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, topProblems, whereText, whyNotHigher, familyGrade } from './view';
+import { FAMILY_LABEL, STATUS_LABEL, checkTitle, displaySummary, rtcSections, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, topProblems, whereText, whyNotHigher, familyGrade } from './view';
 
 const ANSI = { red: '31', yellow: '33', green: '32', cyan: '36', dim: '2', bold: '1' } as const;
 type Colour = keyof typeof ANSI;
@@ -27,7 +27,7 @@ export function renderText(r: Report, opts: TextOptions): string {
 
   out.push(`${c('bold', 'VoIP check')} of ${t(sourceLabel(r))}  ${t(r.startedAt)}  ${formatDuration(r.durationMs)}`);
   const fam = (f: 'ipv4' | 'ipv6'): string => c(GRADE_COLOUR[r.grade[f]], familyGrade(r, f));
-  out.push(`Overall: ${grade(r.grade.overall)}   IPv4: ${fam('ipv4')}   IPv6: ${fam('ipv6')}   Security: ${c(VERDICT_COLOUR[r.security.verdict], r.security.verdict)}${r.security.findings.length ? ` (${r.security.findings.join(', ')})` : ''}`);
+  out.push(`Overall: ${grade(r.grade.overall)}   IPv4: ${fam('ipv4')}   IPv6: ${fam('ipv6')}${r.grade.rtc ? `   MatrixRTC: ${grade(r.grade.rtc)}` : ''}   Security: ${c(VERDICT_COLOUR[r.security.verdict], r.security.verdict)}${r.security.findings.length ? ` (${r.security.findings.join(', ')})` : ''}`);
   out.push('');
 
   const problems = topProblems(r);
@@ -71,6 +71,10 @@ export function renderText(r: Report, opts: TextOptions): string {
       out.push(`    ${t(g.heading)}`);
       for (const x of g.checks) out.push(line(x, '      '));
     }
+  }
+  for (const s of rtcSections(r)) {
+    out.push(`  ${t(s.title)}${s.grade ? `: ${grade(s.grade)}` : ''}`);
+    for (const x of s.checks) out.push(line(x, `    ${x.uri ? `[${t(x.uri)}] ` : ''}`));
   }
   if (r.quality.length) {
     out.push('', c('bold', 'Path quality:'));

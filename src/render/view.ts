@@ -102,12 +102,14 @@ export function allProblems(report: Report): Problem[] {
     } else if (!p.ids.includes(c.id)) p.ids.push(c.id);
     if (c.id === p.id && !isIpv4Connection(p.shown) && isIpv4Connection(c)) p.shown = c;
     p.count += 1;
-    if (c.uri !== null) {
-      const labels = p.scopes.get(c.uri) ?? [];
+    // MatrixRTC findings are about a transport (its livekit_service_url) unless they name an ICE server.
+    const about = c.uri ?? (c.scope === 'rtc' && c.rtc ? `MatrixRTC ${c.rtc}` : null);
+    if (about !== null) {
+      const labels = p.scopes.get(about) ?? [];
       const label = aboutLabel(c);
       if (label && !labels.includes(label)) labels.push(label);
       labels.sort((a, b) => LABEL_ORDER.indexOf(a) - LABEL_ORDER.indexOf(b));
-      p.scopes.set(c.uri, labels);
+      p.scopes.set(about, labels);
     }
   }
   return out.map(({ scopes, shown, ...p }) => ({ ...p, summary: displaySummary(shown), where: whereOf(scopes) }));
@@ -178,7 +180,7 @@ const capped = (g: Grade, cap: boolean): Grade => (cap && GRADE_RANK[g] > GRADE_
 export function serverRows(report: Report, problems: readonly Problem[] = allProblems(report)): ServerRow[] {
   return serverOrder(report).map((uri) => {
     const targets = report.uris.filter((u) => u.uri === uri);
-    const ranked = rankProblems(report.checks.filter((c) => c.uri === uri));
+    const ranked = rankProblems(report.checks.filter((c) => c.uri === uri && !isRtc(c)));
     const critical = ranked.some((c) => c.status === 'fail' && c.severity === 'critical');
     const grade: Record<Family, Grade | null> = { ipv4: null, ipv6: null };
     for (const t of targets) grade[t.family] = capped(t.grade, critical);
@@ -221,8 +223,33 @@ export interface ServerSection {
 function serverOrder(report: Report): string[] {
   const order: string[] = [];
   for (const u of report.uris) if (!order.includes(u.uri)) order.push(u.uri);
-  for (const c of report.checks) if (c.uri !== null && !order.includes(c.uri)) order.push(c.uri);
+  for (const c of report.checks) if (c.uri !== null && !isRtc(c) && !order.includes(c.uri)) order.push(c.uri);
   return order;
+}
+
+/** A MatrixRTC finding (shown in the MatrixRTC section, not under the TURN servers). */
+export function isRtc(c: ReportCheck): boolean {
+  return c.scope === 'rtc';
+}
+
+export interface RtcSection {
+  /** "MatrixRTC discovery" or "MatrixRTC <livekit_service_url>". */
+  title: string;
+  grade: Grade | null;
+  checks: ReportCheck[];
+}
+
+/** The MatrixRTC part: discovery (RTC-1, RTC-4), then each LiveKit transport with its grade and checks (LiveKit's TURN included). */
+export function rtcSections(report: Report): RtcSection[] {
+  const rtc = report.checks.filter(isRtc);
+  if (rtc.length === 0) return [];
+  const out: RtcSection[] = [];
+  const session = rtc.filter((c) => !c.rtc);
+  if (session.length) out.push({ title: 'MatrixRTC discovery', grade: null, checks: session });
+  for (const t of report.rtc ?? []) {
+    out.push({ title: `MatrixRTC ${t.serviceUrl}${t.sfuUrl ? ` (SFU ${t.sfuUrl})` : ''}`, grade: t.grade, checks: rtc.filter((c) => c.rtc === t.serviceUrl) });
+  }
+  return out;
 }
 
 const GROUP_ORDER = ['server', 'conn:ipv4', 'relay:ipv6', 'conn:ipv6', 'relay:ipv4'];
@@ -232,7 +259,7 @@ export function serverSections(report: Report): ServerSection[] {
   return serverOrder(report).map((uri) => {
     const targets = report.uris.filter((u) => u.uri === uri);
     const groups = new Map<string, CheckGroup>();
-    for (const c of report.checks.filter((x) => x.uri === uri)) {
+    for (const c of report.checks.filter((x) => x.uri === uri && !isRtc(x))) {
       const relay = relayFamilyOf(c);
       let key: string;
       let heading: string;
@@ -258,7 +285,7 @@ export function serverSections(report: Report): ServerSection[] {
 }
 
 export function runChecks(report: Report): ReportCheck[] {
-  return report.checks.filter((c) => c.uri === null);
+  return report.checks.filter((c) => c.uri === null && !isRtc(c));
 }
 
 export function sourceLabel(report: Report): string {

@@ -5,6 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Scheduler } from '../../src/bot/scheduler';
+import { answerTxnId, CommandJournal } from '../../src/bot/journal';
+import { HistoryStore } from '../../src/store';
 import { defaultConfig } from '../../src/config';
 import { defang, displayUris } from '../../src/ops/defang';
 import { privateDataDir } from '../../src/ops/private-files';
@@ -87,5 +89,30 @@ describe('the schedule runs no more often than the minimum', () => {
     expect(s.tooOften('0 8 * * *', 'Europe/Berlin')).toBeNull();
     expect(s.tooOften('0 8,9 * * *', 'UTC')).toBeNull();
     expect(() => s.set('* * * * * *', 'UTC')).toThrow(/at most every 3600 s/);
+  });
+});
+
+describe('the command journal', () => {
+  test('in-flight commands survive a reopen; answered ones are known; one transaction id per command', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mxv-journal-'));
+    try {
+      const path = join(dir, 'h.db');
+      let store = HistoryStore.open(path);
+      let j = new CommandJournal(store);
+      j.begin({ eventId: '$a', roomId: '!r', sender: '@u:x', at: '2030-01-01T10:00:00.000Z' });
+      j.begin({ eventId: '$b', roomId: '!r', sender: '@u:x', at: '2030-01-01T10:00:01.000Z' });
+      j.end('$b');
+      store.close();
+      store = HistoryStore.open(path);
+      j = new CommandJournal(store);
+      expect(j.interrupted().map((c) => c.eventId)).toEqual(['$a']);
+      expect(j.known('$a') && j.known('$b') && !j.known('$c')).toBe(true);
+      store.close();
+      expect(answerTxnId('$a')).toBe(answerTxnId('$a'));
+      expect(answerTxnId('$a')).not.toBe(answerTxnId('$b'));
+      expect(answerTxnId('$a')).toMatch(/^mxv-answer-[A-Za-z0-9_-]{32}$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -42,7 +42,10 @@ function envKeysOfSchema(s: Section, out: Set<string> = new Set()): Set<string> 
 
 describe('docker-compose.yml', () => {
   test('has synapse, coturn and the bot, plus the one-shot helpers', () => {
-    expect(Object.keys(services).sort()).toEqual(['bot', 'bot-account', 'coturn', 'synapse', 'synapse-init']);
+    expect(Object.keys(services).sort()).toEqual(['bot', 'bot-account', 'coturn', 'livekit', 'lk-jwt-service', 'synapse', 'synapse-init']);
+    // MatrixRTC: the real images, pinned.
+    expect(services.livekit!.image).toMatch(/livekit\/livekit-server:v1\.9\.11\}?$/);
+    expect(services['lk-jwt-service']!.image).toMatch(/ghcr\.io\/element-hq\/lk-jwt-service:\d+\.\d+\.\d+\}?$/);
     expect(services.synapse!.image).toMatch(/matrixdotorg\/synapse/);
     expect(services.coturn!.image).toMatch(/coturn\/coturn/);
     expect(services.bot!.build).toBe('.');

@@ -1,6 +1,8 @@
 // MatrixRTC pure logic: candidate parsing, the selected pair from rtc-node stats,
 // JWT claims (never the token), RTC-3's causes, the MatrixRTC grade, and the
 // report's optional rtc fields; hints name LiveKit's settings.
+import { renderMarkdown, renderPlain, renderText } from '../../src/render';
+import { finding } from '../../src/tester/probes/finding';
 import { buildReport, toJson } from '../../src/tester/report';
 import { rtcFinding, jwtClaims } from '../../src/tester/rtc/context';
 import { selectedPair, plainStats } from '../../src/tester/rtc/media';
@@ -80,5 +82,41 @@ describe('MatrixRTC logic', () => {
   test("the stand-in names rooms and identities as lk-jwt-service does (unpadded base64 of SHA-256 over the JSON array)", () => {
     expect(lkHash(['!room:example.org', 'm.call#ROOM'])).toMatch(/^[A-Za-z0-9+/]{43}$/);
     expect(lkHash(['a', 'b'])).not.toBe(lkHash(['ab']));
+  });
+});
+
+describe('MatrixRTC in the renderers', () => {
+  const svc = 'https://rtc.example';
+  const report = buildReport({
+    startedAt: new Date(),
+    durationMs: 1,
+    source: { kind: 'homeserver', homeserver: 'https://hs.example' },
+    targets: [],
+    findings: [
+      rtcFinding('RTC-1', null, { status: 'pass', summary: 'advertised', evidence: {} }),
+      rtcFinding('RTC-7', svc, { status: 'fail', cause: 'udp-blocked', path: 'udp', severity: 'high', summary: 'UDP media does not get through', evidence: {} }),
+      { ...finding('DATA-1', { status: 'pass', summary: 'relayed', uri: 'turn:sfu.example:3478?transport=udp', family: 'ipv4', evidence: {} }), scope: 'rtc' as const, rtc: svc },
+    ],
+    quality: [],
+    toolVersion: 't',
+    rtc: [{ serviceUrl: svc, sfuUrl: 'wss://sfu.example', grade: 'Good', iceServers: [], paths: { udp: false, tcp: true, relay: false } }],
+  });
+
+  test('the MatrixRTC grade stands beside IPv4 and IPv6; its problems are in Fix first, named by transport', () => {
+    expect(renderText(report, { color: false })).toMatch(/IPv6: \S+ +MatrixRTC: Good/);
+    const md = renderMarkdown(report);
+    expect(md).toContain('**MatrixRTC** Good');
+    expect(md).toMatch(/Fix first[\s\S]*RTC-7[\s\S]*MatrixRTC https:\/\/rtc\.example/);
+    expect(md).toMatch(/\| https:\/\/rtc\.example \| Good \| tcp \|/);
+    expect(md).toMatch(/#### MatrixRTC https:\/\/rtc\.example \\?\(SFU wss:\/\/sfu\.example\\?\): Good/);
+    expect(md).not.toContain('| Server | IPv4 | IPv6 | Problem |'); // no TURN server was tested
+    expect(renderPlain(report)).toContain('MatrixRTC Good');
+  });
+
+  test("LiveKit's TURN servers are shown under their transport, not as the homeserver's TURN servers", () => {
+    const md = renderMarkdown(report);
+    const servers = md.slice(md.indexOf('### Servers'), md.indexOf('### Details'));
+    expect(servers).not.toContain('turn:sfu.example');
+    expect(md.slice(md.indexOf('#### MatrixRTC https'))).toContain('turn:sfu.example:3478');
   });
 });
