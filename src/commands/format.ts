@@ -2,6 +2,7 @@
 // the renderers' own: one of each, in src/render).
 import type { RunRow } from '../store';
 import { GRADE_ORDER } from '../store';
+import { displayUris } from '../ops/defang';
 import { formatTime } from '../render/format';
 
 export { htmlEscape } from '../render/escape';
@@ -19,6 +20,6 @@ export function runLine(r: RunRow, prev: RunRow | undefined): string {
   const what = r.grades
     ? `${trendArrow(prev, r)} ${r.grades.overall} (IPv4 ${r.grades.ipv4}, IPv6 ${r.grades.ipv6}), security ${r.securityVerdict ?? '?'}`
     : `no report: ${r.error ?? 'unknown error'}`;
-  const target = r.targetKey.replace(/^hs:/, '').replace(/^uris:/, '');
+  const target = displayUris(r.targetKey.replace(/^hs:/, '').replace(/^uris:/, ''));
   return `#${r.id} ${formatTime(r.startedAt)}, started by: ${r.trigger}, ${target.slice(0, 60)}: ${what}`;
 }

@@ -1,4 +1,5 @@
 // The identity of "the same target" across runs: a homeserver, or a sorted URI set.
+import { displayUris } from '../ops/defang';
 import type { CredentialSpec } from '../tester/credentials/types';
 
 export function targetKey(spec: CredentialSpec): string {
@@ -25,5 +26,6 @@ export function reportTargetKey(report: { source: { homeserver?: string; xmpp?: 
  * the URIs, so it never continues (or resets) the history of a homeserver.
  */
 export function sharedTargetKey(userId: string, uris: readonly string[]): string {
-  return `shared:${userId} ${[...new Set(uris)].sort().join(' ')}`.trim();
+  // Shown in "history": no credentials or query parameters from the user's URIs.
+  return `shared:${userId} ${[...new Set(uris.map(displayUris))].sort().join(' ')}`.trim();
 }

@@ -35,6 +35,16 @@ function startBot(cfgPath: string): ChildProcess {
   return p;
 }
 
+/** PRAGMA integrity_check and the number of stored runs. */
+function historyState(path: string): { integrity: unknown; runs: number } {
+  const db = new Database(path);
+  try {
+    return { integrity: db.pragma('integrity_check', { simple: true }), runs: (db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n };
+  } finally {
+    db.close();
+  }
+}
+
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 const repliesTo = (evs: Ev[], id: string) => evs.filter((e) => e.sender === botUser.userId && e.type === 'm.room.message' && e.content['m.relates_to']?.['m.in_reply_to']?.event_id === id && e.content['m.relates_to']?.rel_type !== 'm.thread');
 
@@ -82,13 +92,7 @@ test('kill -9 mid-run: after restart the history is intact and the command gets 
   }
   expect(repliesTo(await events(alice, room), cmd)).toHaveLength(0);
 
-  const db = new Database(join(data, 'history.db'));
-  try {
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect((db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n).toBe(1);
-  } finally {
-    db.close();
-  }
+  expect(historyState(join(data, 'history.db'))).toEqual({ integrity: 'ok', runs: 1 });
 
   bot = startBot(cfg);
   const answer = await botNotice(alice, room, cmd, /interrupted: the bot restarted before it finished\. Please retry with !voiptest\./, 60_000);
@@ -103,13 +107,7 @@ test('kill -9 mid-run: after restart the history is intact and the command gets 
   expect(repliesTo(evs, again)).toHaveLength(1);
   bot.kill('SIGTERM');
   await exited(bot);
-  const db2 = new Database(join(data, 'history.db'));
-  try {
-    expect(db2.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect((db2.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n).toBe(2);
-  } finally {
-    db2.close();
-  }
+  expect(historyState(join(data, 'history.db'))).toEqual({ integrity: 'ok', runs: 2 });
 });
 
 test('kill -9 in the middle of history writes: integrity_check ok, every write reported as saved is there', async () => {

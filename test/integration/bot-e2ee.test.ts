@@ -4,7 +4,7 @@
 // attachment, cross-signing, restarts (same device; lost store -> new device,
 // old one removed), a room that turns encryption on, a message whose key never came,
 // and the fallback when the crypto store is corrupt.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCoturn, type CoturnLab } from '../../scripts/lab/coturn';
@@ -32,23 +32,24 @@ const { api } = matrixTestClient(() => hs!.url, () => botUser.userId, 'e');
 const BOT_PASSWORD = 'bot-password-e2ee';
 const ALICE_PASSWORD = 'alice-password-e2ee';
 
-function botConfig(dataDir: string): BotConfig {
+function botConfig(dataDir: string, env: Record<string, string> = { MXV_PASSWORD: BOT_PASSWORD }): BotConfig {
   return loadConfig({
-    env: { MXV_PASSWORD: BOT_PASSWORD },
+    env,
     text: `
-homeserver: { url: "${hs!.url}", userId: "${botUser.userId}" }
+homeserver: { url: "${hs!.url}"${env.MXV_PASSWORD ? `, userId: "${botUser.userId}"` : ''} }
 dataDir: "${dataDir}"
 admins: ["${alice.userId}"]
 limits: { userCooldownSeconds: 0, roomCooldownSeconds: 0, maxConcurrentRuns: 2 }
 engine: { allowPrivate: true, quality: "off", e2e: false, timeoutMs: 15000, family: "ipv4" }
 logging: { level: "debug", format: "json" }
 ops: { listen: "127.0.0.1:0" }
+web: { enabled: true, listen: "127.0.0.1:0", linkTtl: 600, connectSrc: ["http://127.0.0.1:*"] }
 `,
   });
 }
 
-async function startBot(): Promise<VoipBot> {
-  const b = new VoipBot(botConfig(join(dir, 'data')), testLog);
+async function startBot(dataDir = join(dir, 'data'), env?: Record<string, string>): Promise<VoipBot> {
+  const b = new VoipBot(botConfig(dataDir, env), testLog);
   await b.start();
   return b;
 }
@@ -123,6 +124,14 @@ describe('bot in encrypted rooms (matrix-nio as the other side)', () => {
     expect(json.grade.overall).toEqual(expect.any(String));
   });
 
+  test('the browser-helper link goes into the encrypted DM, encrypted', async () => {
+    const sent = await nio!.call('send', { room: dm, body: '!voiptest browser' });
+    const link = await nio!.waitEvent(dm, botUser.userId, { pattern: 'one-time link', after: sent.event_id });
+    expect(link.decrypted).toBe(true);
+    expect(link.content.body).toMatch(/http:\/\/127\.0\.0\.1:\d+\/helper\//);
+    expect((await onServer(dm, link.event_id)).type).toBe('m.room.encrypted');
+  });
+
   test('cross-signing: the bot\'s device is signed by its own self-signing key', async () => {
     const q = await nio!.call('user_devices', { user: botUser.userId });
     expect(q.master_keys).toBe(true);
@@ -185,7 +194,7 @@ describe('bot in encrypted rooms (matrix-nio as the other side)', () => {
     expect((await nio!.waitEvent(room, botUser.userId, { pattern: 'history', after: sent.event_id })).decrypted).toBe(true);
   });
 
-  test('no key material in the bot\'s logs or history database', async () => {
+  test('no key material in the bot\'s logs or history database; the store on disk is sealed', async () => {
     const log = logLines.join('\n');
     expect(log).not.toContain(BOT_PASSWORD);
     expect(log).not.toMatch(/"(session_key|one_time_keys|private_key|ciphertext)"/);
@@ -201,6 +210,36 @@ describe('bot in encrypted rooms (matrix-nio as the other side)', () => {
     expect(inbound.length).toBeGreaterThan(0);
     expect(inbound.every((v) => sealed(v.pickled_session))).toBe(true);
     expect((stores.get('session') ?? []).every(sealed)).toBe(true);
+    // The history holds reports, nothing of the crypto.
+    const key = readFileSync(join(dir, 'data', 'crypto', 'olm-store.key'));
+    const db = ['history.db', 'history.db-wal'].map((f) => join(dir, 'data', f)).filter((f) => existsSync(f)).map((f) => readFileSync(f).toString('latin1')).join('');
+    expect(db).toContain(alice.userId); // the runs are there to search (requester)
+    for (const secret of [BOT_PASSWORD, key.toString('base64').slice(0, 20), key.toString('hex').slice(0, 20), 'session_key', 'm.megolm']) expect(db).not.toContain(secret);
+  });
+
+  test('crypto that cannot start falls back, one clear log line each: the wasm does not load; keys lost with only an access token', async () => {
+    await bot!.stop(2000);
+    const other = join(dir, 'token-bot');
+    const token = { MXV_ACCESS_TOKEN: botUser.accessToken.reveal() };
+    const offLines = (from: number) => logLines.slice(from).filter((l) => l.includes('end-to-end encryption is off'));
+    let from = logLines.length;
+    process.env.MXV_CRYPTO_WASM_FAIL = '1';
+    let b = await startBot(other, token).finally(() => { delete process.env.MXV_CRYPTO_WASM_FAIL; });
+    await b.stop(2000);
+    expect(offLines(from)).toHaveLength(1);
+    expect(offLines(from)[0]).toMatch(/WebAssembly\) did not load/);
+    // With the crypto: keys uploaded for the token's device; then the store is lost.
+    from = logLines.length;
+    b = await startBot(other, token);
+    await b.stop(2000);
+    expect(offLines(from)).toHaveLength(0);
+    rmSync(join(other, 'crypto'), { recursive: true, force: true });
+    from = logLines.length;
+    b = await startBot(other, token);
+    await b.stop(2000);
+    expect(offLines(from)).toHaveLength(1);
+    expect(offLines(from)[0]).toMatch(/already has encryption keys.*new device, or a password/);
+    bot = await startBot();
   });
 
   test('a corrupt crypto store: logged once, and the bot falls back to the plain notice + unencrypted DM', async () => {

@@ -2,6 +2,7 @@
 // and the report that never tells open from refused from filtered.
 import { boundUserTargets, DailyTargets, DEFAULT_USER_TARGET_POLICY, userEngineOptions, userTargetReport, UserTargetRefused } from '../../src/tester/user-targets';
 import type { Report } from '../../src/tester/report';
+import { sharedTargetKey } from '../../src/store';
 
 const lookup = async (host: string, rr: 'A' | 'AAAA') => ({ addrs: rr === 'A' && host.endsWith('.example.org') ? ['8.8.4.7'] : [] });
 const base = { requesterDomain: 'example.org', families: ['ipv4'] as const, lookup, usedToday: new Set<string>() };
@@ -65,4 +66,8 @@ describe('the report on user targets', () => {
     expect(r.uris[0]!.timingsMs).toEqual({});
     expect(r.checks.at(-1)).toMatchObject({ uri: 'turn:d:22', summary: 'Not tested: port 22 is not a TURN port.' });
   });
+});
+
+test('a shared run\'s key (shown in "history") carries no credentials or query parameters', () => {
+  expect(sharedTargetKey('@u:x', ['turn:h:3478?transport=udp&password=s3cret', 'turn:a:3478'])).toBe('shared:@u:x turn:a:3478 turn:h:3478?transport=udp');
 });
