@@ -3,6 +3,7 @@
 // serves /healthz + /metrics, runs the schedule, and shuts down cleanly.
 import { join } from 'node:path';
 import { SimpleFsStorageProvider, type MatrixClient } from 'matrix-bot-sdk';
+import { useFlatSyncLoop } from './sync-loop';
 import { COMMANDS, interpret, runCommand, type CommandContext, type CommandServices, type Reply } from '../commands';
 import type { BotConfig } from '../config';
 import { HistoryStore, StoreError } from '../store';
@@ -152,6 +153,7 @@ export class VoipBot {
     };
     const connected = await connect({ config: c, session: this.session, storage, log: this.log, isStopping: () => this.stopping });
     this.client = connected.client;
+    useFlatSyncLoop(this.client); // the SDK's recursive loop grows the heap with every sync
     this.session = connected.session;
     this.client.syncingTimeout = 10_000;
     this.io = new BotIo(this.client, this.log, () => this.stopping, connected.e2ee);

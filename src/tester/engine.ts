@@ -125,7 +125,7 @@ export async function runCheck(options: CheckOptions, onProgress: ProgressListen
 
   onProgress({ phase: 'credentials' });
   // MatrixRTC (rtc/): discovery and an OpenID token inside the homeserver session, the rest beside the TURN checks.
-  const rtcCtx = options.credentials.kind === 'homeserver' && !options.rtc?.off ? new RtcContext(guard, options.timeoutMs, options.rtc ?? {}, options.ca, options.credentials.trusted) : null;
+  const rtcCtx = options.credentials.kind === 'homeserver' && !options.rtc?.off ? new RtcContext(guard, deadline, options.rtc ?? {}, options.ca, options.credentials.trusted) : null;
   let rtcSession: RtcSession | null = null;
   const onSession = rtcCtx
     ? async (s: { baseUrl: string; accessToken: Secret }) => {

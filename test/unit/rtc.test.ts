@@ -1,6 +1,7 @@
 // MatrixRTC pure logic: candidate parsing, the selected pair from rtc-node stats,
 // JWT claims (never the token), RTC-3's causes, the MatrixRTC grade, and the
 // report's optional rtc fields; hints name LiveKit's settings.
+import { parseCheckArgs, UsageError } from '../../src/cli/args';
 import { renderMarkdown, renderPlain, renderText } from '../../src/render';
 import { finding } from '../../src/tester/probes/finding';
 import { buildReport, toJson } from '../../src/tester/report';
@@ -118,5 +119,20 @@ describe('MatrixRTC in the renderers', () => {
     const servers = md.slice(md.indexOf('### Servers'), md.indexOf('### Details'));
     expect(servers).not.toContain('turn:sfu.example');
     expect(md.slice(md.indexOf('#### MatrixRTC https'))).toContain('turn:sfu.example:3478');
+  });
+});
+
+describe('MatrixRTC front door (CLI)', () => {
+  const hs = ['--homeserver', 'https://matrix.example.org', '--access-token', 'T'];
+  test('--only rtc runs only the RTC checks; --rtc and --livekit-service-url force them', () => {
+    expect(parseCheckArgs([...hs, '--only', 'rtc']).options.rtc).toMatchObject({ force: true, only: true });
+    expect(parseCheckArgs([...hs, '--only', 'RTC-5']).options).toMatchObject({ only: ['RTC-5'], rtc: { only: true } });
+    expect(parseCheckArgs([...hs, '--rtc']).options.rtc).toMatchObject({ force: true, only: false });
+    expect(parseCheckArgs([...hs, '--livekit-service-url', 'https://rtc.example.org']).options.rtc).toMatchObject({ force: true, serviceUrl: 'https://rtc.example.org' });
+    expect(parseCheckArgs(hs).options.rtc).toMatchObject({ force: false, only: false });
+  });
+  test('a bad service URL is refused, naming the option', () => {
+    expect(() => parseCheckArgs([...hs, '--livekit-service-url', 'ftp://x'])).toThrow(UsageError);
+    expect(() => parseCheckArgs([...hs, '--livekit-service-url', 'ftp://x'])).toThrow(/--livekit-service-url/);
   });
 });

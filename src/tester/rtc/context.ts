@@ -53,12 +53,13 @@ export class RtcContext {
   readonly homeserverCheck: AddressCheck | undefined;
   constructor(
     readonly guard: GuardOptions,
-    timeoutMs: number,
+    /** The run's deadline (or a new one of this many ms). */
+    deadline: Deadline | number,
     readonly options: RtcOptions,
     readonly ca?: string[],
     trustedHomeserver = false,
   ) {
-    this.deadline = new Deadline(timeoutMs);
+    this.deadline = typeof deadline === 'number' ? new Deadline(deadline) : deadline;
     this.checkAddress = (ip) => {
       const v = checkTarget(ip, guard);
       return v.allowed ? null : v.reason;
