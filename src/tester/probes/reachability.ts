@@ -11,7 +11,7 @@ import type { Connection, TargetState } from './context';
 import { finding, round } from './finding';
 
 /** A silent UDP port gets a second kind of request, with less patience (a live server answers it fast). */
-const FALLBACK_TIMEOUT_MS = 1200;
+const FALLBACK_TIMEOUT_MS = 1000;
 
 export type Outcome<T> = { ok: T; error?: undefined } | { ok?: undefined; error: TurnError };
 

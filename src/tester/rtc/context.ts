@@ -1,5 +1,6 @@
 // What the MatrixRTC checks of one run share: guard, deadline, the Matrix
 // session's products (user, OpenID token), and the one way to make an RTC finding.
+import { connect } from 'node:net';
 import { checkTarget, cidrContains, classifyAddress, type GuardOptions } from '../guard';
 import type { AddressCheck } from '../credentials/http';
 import type { CheckId } from '../checks';
@@ -111,4 +112,18 @@ export function jwtClaims(jwt: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+/** A TCP connect: open, refused (nothing listens) or silent (dropped); the caller has passed the address through the guard. */
+export function tcpProbe(address: string, port: number, timeoutMs: number): Promise<'open' | 'refused' | 'silent'> {
+  return new Promise((resolve) => {
+    const s = connect({ host: address, port });
+    const done = (v: 'open' | 'refused' | 'silent') => {
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(timeoutMs, () => done('silent'));
+    s.once('connect', () => done('open'));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'silent'));
+  });
 }

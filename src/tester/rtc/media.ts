@@ -3,10 +3,9 @@
 // the TURN path), the selected candidate pair read from its stats, then two
 // participants exchanging audio and data both ways. One participant at a
 // time for RTC-7, two for RTC-8; every one disconnects at the end.
-import { connect as tcpConnect } from 'node:net';
 import { classifyAddress } from '../guard';
 import type { Finding, RtcPath } from '../types';
-import { rtcFinding, type RtcContext } from './context';
+import { rtcFinding, tcpProbe, type RtcContext } from './context';
 import type { JoinInfo, SfuCandidate } from './signalling';
 
 type RtcNode = typeof import('@livekit/rtc-node');
@@ -131,18 +130,6 @@ async function join(ctx: RtcContext, tokens: TokenSource, memberId: string, iceS
   return { room, pair, connectMs };
 }
 
-function tcpReachable(address: string, port: number, timeoutMs: number): Promise<'open' | 'refused' | 'silent'> {
-  return new Promise((resolve) => {
-    const s = tcpConnect({ host: address, port });
-    const done = (v: 'open' | 'refused' | 'silent') => {
-      s.destroy();
-      resolve(v);
-    };
-    s.setTimeout(timeoutMs, () => done('silent'));
-    s.once('connect', () => done('open'));
-    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'silent'));
-  });
-}
 
 export interface MediaResult {
   findings: Finding[];
@@ -198,7 +185,7 @@ export async function checkPaths(ctx: RtcContext, serviceUrl: string, tokens: To
       f('tcp', { status: 'warn', severity: 'medium', cause: 'no-tcp-candidate', summary: 'The SFU offers no ICE/TCP candidate: clients whose UDP is blocked need `rtc.tcp_port`.', evidence: { candidates: evidenceCands } });
     } else {
       const c = tcp[0];
-      const r = await tcpReachable(c.address, c.port, ctx.cap(1500));
+      const r = await tcpProbe(c.address, c.port, ctx.cap(1500));
       if (r === 'open') {
         works.tcp = true;
         f('tcp', { status: 'pass', summary: `LiveKit's ICE/TCP port ${c.address}:${c.port} accepts connections (ICE preferred ${pair?.protocol ?? 'no path'}; the SDK cannot be limited to TCP).`, evidence: { address: c.address, port: c.port, method: 'tcp-connect', candidates: evidenceCands } });

@@ -3,12 +3,11 @@
 // (LiveKit advertises `turns:<turn.domain>:443` whatever `turn.tls_port` is).
 // The deep TURN checks (AUTH-2, ALLOC-1, DATA-1 ...) run through the TURN
 // engine on these URIs, with their findings in the rtc scope.
-import { connect } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { classifyAddress } from '../guard';
 import { parseIceUri } from '../uri';
 import type { Finding } from '../types';
-import { rtcFinding, type RtcContext } from './context';
+import { rtcFinding, tcpProbe, type RtcContext } from './context';
 
 export interface LiveKitIceServer {
   urls: string[];
@@ -16,18 +15,6 @@ export interface LiveKitIceServer {
   credential: string;
 }
 
-function tcpOpen(address: string, port: number, timeoutMs: number): Promise<'open' | 'refused' | 'silent'> {
-  return new Promise((resolve) => {
-    const s = connect({ host: address, port });
-    const done = (v: 'open' | 'refused' | 'silent') => {
-      s.destroy();
-      resolve(v);
-    };
-    s.setTimeout(timeoutMs, () => done('silent'));
-    s.once('connect', () => done('open'));
-    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'silent'));
-  });
-}
 
 export interface TurnCheck {
   findings: Finding[];
@@ -77,7 +64,7 @@ export async function checkLiveKitTurn(ctx: RtcContext, serviceUrl: string, serv
       findings.push(rtcFinding('RTC-6', serviceUrl, { uri: raw, status: 'info', summary: `LiveKit hands out ${raw}.`, evidence: { host: uri.host, address, port: uri.port, transport: uri.transport } }));
       continue;
     }
-    const r = await tcpOpen(address, 443, ctx.cap(1500));
+    const r = await tcpProbe(address, 443, ctx.cap(1500));
     if (r === 'open') {
       turns443Works = true;
       usableUrls.add(raw);

@@ -1,7 +1,6 @@
 // What an engine (werift, node-datachannel) reports after trying to open a
 // data channel between two relay-only peers. Engine-neutral: e2e.ts turns it
 // into the E2E-1 finding.
-import type { Secret } from '../../secret';
 import type { Transport } from '../../types';
 
 export type E2ECause =
@@ -15,7 +14,7 @@ export type E2ECause =
   | 'bad-input'
   | 'engine-error';
 
-import type { CandidateInfo } from '../../../webrtc/werift';
+import type { CandidateInfo, RelayServer } from '../../../webrtc/werift';
 export type { CandidateInfo };
 
 export interface PairSuccess {
@@ -41,16 +40,7 @@ export interface PairFailure {
 export type PairOutcome = PairSuccess | PairFailure;
 
 /** What each engine needs; the password is revealed only inside the engine, at the wire. */
-export interface PairInput {
-  transport: Transport;
-  /** Resolved address to connect to (IP literal). */
-  address: string;
-  port: number;
-  /** Host name from the URI, for TLS SNI and certificate checks (null for IP literals). */
-  servername: string | null;
-  username: string;
-  password: Secret;
-  ca?: string[];
+export interface PairInput extends RelayServer {
   deadlineMs: number;
 }
 
