@@ -30,6 +30,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
+# node_modules/@matrix-org/matrix-sdk-crypto-nodejs links to the local crypto adapter here.
+COPY --from=build --chown=root:root /app/stubs ./stubs
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY config/config.sample.yaml /config/config.sample.yaml
 # The `node` user (uid 1000) exists in the base image; only /data is writable.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run demo`: installs what is missing (coturn, iptables, Chromium, the
-# Synapse venv; node modules), then runs scripts/demo.ts: a local Synapse +
-# coturn (as root: hardened, in a network namespace) + the bot, an admin user
+# Synapse venv, livekit-server; node modules), then runs scripts/demo.ts: a local
+# Synapse + coturn (as root: hardened, in a network namespace) + the lab MatrixRTC
+# stack (LiveKit, the lk-jwt-service stand-in) + the bot, an admin user
 # and room, a first `!voiptest` report, and how to log in to see it. Ctrl-C
 # stops everything it started.
 #   npm run demo                 # interactive: keeps running until Ctrl-C

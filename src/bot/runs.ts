@@ -55,6 +55,7 @@ export function engineOptionsOf(e: BotConfig['engine']): Omit<CheckOptions, 'cre
     family: e.family as CheckOptions['family'], allowPrivate: e.allowPrivate, assumePublic: e.assumePublic,
     ca: e.ca.length ? e.ca.map((f) => readFileSync(f, 'utf8')) : undefined,
     quality: e.quality as CheckOptions['quality'], timeoutMs: e.timeoutMs, e2e: e.e2e,
+    ...(e.rtcFederationUrl ? { rtc: { federationUrl: e.rtcFederationUrl } } : {}),
   };
 }
 

@@ -116,6 +116,10 @@ export const SCHEMA = {
     quality: { t: 'enum', default: DEFAULT_CHECK_OPTIONS.quality, values: ['off', 'audio', 'video'], doc: 'Path-quality measurement profile.' },
     timeoutMs: { t: 'int', default: DEFAULT_CHECK_OPTIONS.timeoutMs, min: 1000, max: 600000, doc: 'Overall deadline of one run.' },
     e2e: { t: 'bool', default: DEFAULT_CHECK_OPTIONS.e2e, doc: 'Run the in-process WebRTC check through each relay.' },
+    rtcFederationUrl: {
+      t: 'optUrl', default: null, example: 'http://127.0.0.1:8448',
+      doc: 'Lab use: federation base URL for the MatrixRTC OpenID check (RTC-4) instead of .well-known/matrix/server discovery (the CLI\'s --rtc-federation-url).',
+    },
   },
   web: {
     enabled: {

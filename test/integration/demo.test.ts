@@ -1,5 +1,6 @@
 // `npm run demo -- --once` for real: coturn (as root: the lab's hardened
-// coturn in a network namespace) + Synapse + the bot, an admin room,
+// coturn in a network namespace) + the lab MatrixRTC stack (LiveKit, the
+// lk-jwt-service stand-in, Synapse with msc4143) + the bot, an admin room,
 // `!voiptest`, the report printed; twice in a row (a second run must not trip
 // over the first), once with a fault of the scenario lab, nothing left behind.
 import { execFile, execFileSync } from 'node:child_process';
@@ -54,20 +55,26 @@ describe('demo', () => {
   test.each([1, 2])('run %i: prints the report and how to log in, then stops everything', async () => {
     const r = await runDemo(dir);
     if (r.code !== 0) throw new Error(`demo exited ${r.code}\n${r.stderr}\n${r.stdout}`);
-    expect(r.stdout).toMatch(/VoIP check of http:\/\/127\.0\.0\.1:\d+: \w+ \(IPv4 [^;]+; IPv6 [^)]+\)/);
+    // Both call paths in the first report: the TURN family grades and the MatrixRTC grade beside them.
+    expect(r.stdout).toMatch(/VoIP check of http:\/\/127\.0\.0\.1:\d+: \w+ \(IPv4 [^;]+; IPv6 [^;]+; MatrixRTC (Excellent|Great|Good|Poor|Fail)\)/);
     expect(r.stdout).toContain('Servers:');
+    expect(r.stdout).toMatch(/MatrixRTC: +LiveKit ws:\/\/\S+; authorization service http:\/\/127\.0\.0\.1:\d+ is the lab's stand-in for lk-jwt-service/);
     if (isRoot) {
-      // A healthy production setup (the lab's hardened coturn on addresses treated as public): the best first report, no footnote.
-      expect(r.stdout).toMatch(/: Excellent \(IPv4 Excellent; IPv6 Excellent\)\. Security: ok\./);
-      expect(r.stdout).toContain('Everything tested works.');
-      expect(r.stdout).not.toMatch(/ACL-1|loopback ACL|Fix first/);
+      // A healthy production setup (the lab's hardened coturn on addresses treated as public, LiveKit in its own
+      // namespace): TURN Excellent in both families, safe; MatrixRTC Great, its one finding that LiveKit hands out no TURN.
+      expect(r.stdout).toMatch(/: Excellent \(IPv4 Excellent; IPv6 Excellent; MatrixRTC Great\)\. Security: ok\./);
+      expect(r.stdout).toMatch(/Fix first:\n1\. LiveKit's TURN servers \(RTC-6, warning\)/);
+      expect(r.stdout).not.toMatch(/ACL-1|loopback ACL|\n2\. /);
     }
     expect(r.stdout).toMatch(/Homeserver: +http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toMatch(/User: +@admin:localhost/);
     expect(r.stdout).toMatch(/Password: +\S{8,}/);
-    // The bot's token and the TURN secret are never printed.
-    expect(r.stdout + r.stderr).not.toMatch(/syt_[A-Za-z0-9]/);
-    expect(r.stdout + r.stderr).not.toMatch(/static-auth-secret|MXV_ACCESS_TOKEN=/);
+    // The bot's token, the TURN secret, OpenID tokens, LiveKit JWTs and its API secret are never printed.
+    const all = r.stdout + r.stderr;
+    expect(all).not.toMatch(/syt_[A-Za-z0-9]/);
+    expect(all).not.toMatch(/static-auth-secret|MXV_ACCESS_TOKEN=/);
+    expect(all).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+    expect(all).not.toMatch(/"(password|credential|jwt|access_token|openid_token)"|api_?secret|LIVEKIT_SECRET/i);
     expect(readdirSync(dir)).toEqual([]);
     expect(leftovers(dir)).toEqual([]);
   }, 160_000);

@@ -9,9 +9,9 @@ import { sameListen, startEndpoints } from '../../src/bot/endpoints';
 import { VoiptestMetrics } from '../../src/ops/metrics';
 import { reportTargetKey } from '../../src/store';
 import { asReply, contentBytes, inThread, reportContent, reportMessages, resultReaction, roomLink } from '../../src/bot/message';
-import { hostsLookup, sinceTime } from '../../src/bot/runs';
+import { engineOptionsOf, hostsLookup, sinceTime } from '../../src/bot/runs';
 import { sampleReport } from '../fixtures/report-sample';
-import { defaultConfig } from '../../src/config';
+import { defaultConfig, loadConfig } from '../../src/config';
 import { Secret } from '../../src/tester/secret';
 import type { Report } from '../../src/tester/report';
 import { fakeReport } from './bot-fixture';
@@ -185,6 +185,13 @@ describe('report message', () => {
     expect(await l('Turn.Lab.Test', 'A')).toEqual({ addrs: ['198.18.0.2'] });
     expect(await l('turn.lab.test', 'AAAA')).toEqual({ addrs: ['2001:db8::2'] });
     expect(await l('v4only.lab.test', 'AAAA')).toEqual({ addrs: [], code: 'ENODATA' });
+  });
+  test('engine.rtcFederationUrl (lab use) reaches the engine as the RTC-4 federation URL; unset, the RTC part is discovery', () => {
+    const c = defaultConfig();
+    expect(engineOptionsOf(c.engine).rtc).toBeUndefined();
+    const lab = loadConfig({ text: 'engine:\n  rtcFederationUrl: http://127.0.0.1:8448/\n', env: { MXV_ACCESS_TOKEN: 'syt_x' } });
+    expect(engineOptionsOf(lab.engine).rtc).toEqual({ federationUrl: 'http://127.0.0.1:8448' });
+    expect(() => loadConfig({ text: 'engine:\n  rtcFederationUrl: ftp://x\n', env: { MXV_ACCESS_TOKEN: 'syt_x' } })).toThrow(/engine\.rtcFederationUrl/);
   });
   test('"since" time: the clock on the same day, the date otherwise; room links are matrix.to pills', () => {
     expect(sinceTime('2026-01-02T02:55:10Z', '2026-01-02T08:00:00Z')).toBe('02:55 UTC');
