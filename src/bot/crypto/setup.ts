@@ -10,6 +10,7 @@ import { describeError, withRetry } from '../send';
 import type { Session } from '../session';
 import { ensureCrossSigning, type CrossSigningResult } from './cross-signing';
 import { RoomCryptoStore } from './room-store';
+import { trackWithoutStall, type TrackingEngine } from './tracking';
 import { cryptoDir, deviceHasKeys, discardStore, hasSavedStore, newDevice, removeDevice, storeDeviceId } from './device';
 
 export interface E2ee {
@@ -108,6 +109,7 @@ export async function connect(o: ConnectOptions): Promise<Connected> {
     const reason = (cause as { name?: string }).name === 'CryptoUnavailableError' ? (cause as Error).message : `the homeserver refused our keys (${describeError(cause)})`;
     return off(reason, (cause as { reason?: string }).reason === 'store' ? `move ${dir} away to start over with a new device` : undefined);
   }
+  trackWithoutStall(engineOf(client) as unknown as TrackingEngine);
   // Room keys must be stored before the sync that carried them is acknowledged.
   (client as unknown as { persistTokenAfterSync: boolean }).persistTokenAfterSync = true;
   const machine = machineOf(client)!;
