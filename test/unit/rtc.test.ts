@@ -88,23 +88,32 @@ describe('MatrixRTC logic', () => {
 
 describe('MatrixRTC in the renderers', () => {
   const svc = 'https://rtc.example';
-  const report = buildReport({
-    startedAt: new Date(),
-    durationMs: 1,
-    source: { kind: 'homeserver', homeserver: 'https://hs.example' },
-    targets: [],
-    findings: [
-      rtcFinding('RTC-1', null, { status: 'pass', summary: 'advertised', evidence: {} }),
-      rtcFinding('RTC-7', svc, { status: 'fail', cause: 'udp-blocked', path: 'udp', severity: 'high', summary: 'UDP media does not get through', evidence: {} }),
-      { ...finding('DATA-1', { status: 'pass', summary: 'relayed', uri: 'turn:sfu.example:3478?transport=udp', family: 'ipv4', evidence: {} }), scope: 'rtc' as const, rtc: svc },
-    ],
-    quality: [],
-    toolVersion: 't',
-    rtc: [{ serviceUrl: svc, sfuUrl: 'wss://sfu.example', grade: 'Good', iceServers: [], paths: { udp: false, tcp: true, relay: false } }],
+  const findings = [
+    rtcFinding('RTC-1', null, { status: 'pass', summary: 'advertised', evidence: {} }),
+    rtcFinding('RTC-7', svc, { status: 'fail', cause: 'udp-blocked', path: 'udp', severity: 'high', summary: 'UDP media does not get through', evidence: {} }),
+    { ...finding('DATA-1', { status: 'pass', summary: 'relayed', uri: 'turn:sfu.example:3478?transport=udp', family: 'ipv4', evidence: {} }), scope: 'rtc' as const, rtc: svc },
+  ];
+  const transports = [{ serviceUrl: svc, sfuUrl: 'wss://sfu.example', grade: 'Good' as const, iceServers: [] as string[], paths: { udp: false, tcp: true, relay: false } }];
+  const rtcReport = (more: typeof findings) => buildReport({ startedAt: new Date(), durationMs: 1, source: { kind: 'homeserver', homeserver: 'https://hs.example' }, targets: [], findings: [...findings, ...more], quality: [], toolVersion: 't', rtc: transports });
+  const report = rtcReport([]);
+
+  test('the MatrixRTC grade stands beside IPv4 and IPv6 when the run tested TURN too', () => {
+    // The same findings plus one from the homeserver's TURN part.
+    const both = rtcReport([finding('HS-1', { status: 'pass', summary: 'turnServer answered', evidence: {} })]);
+    expect(renderText(both, { color: false })).toMatch(/IPv4: \S+ +IPv6: \S+ +MatrixRTC: Good/);
+    expect(renderPlain(both)).toMatch(/: Fail \(IPv4 Fail; IPv6 Fail; MatrixRTC Good\)/);
+    expect(renderMarkdown(both)).toContain('**IPv4** Fail · **IPv6** Fail · **MatrixRTC** Good');
   });
 
-  test('the MatrixRTC grade stands beside IPv4 and IPv6; its problems are in Fix first, named by transport', () => {
-    expect(renderText(report, { color: false })).toMatch(/IPv6: \S+ +MatrixRTC: Good/);
+  test('a MatrixRTC-only run (--only rtc) shows no TURN family grades: its grade is the MatrixRTC one', () => {
+    const text = renderText(report, { color: false });
+    expect(text).toMatch(/Overall: Good +MatrixRTC: Good/);
+    const plain = renderPlain(report);
+    expect(plain).toMatch(/^VoIP check of https:\/\/hs\.example: Good \(MatrixRTC Good\)\./);
+    for (const out of [text, plain, renderMarkdown(report)]) expect(out).not.toMatch(/IPv4|IPv6|nothing is published/);
+  });
+
+  test('its problems are in Fix first, named by transport', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('**MatrixRTC** Good');
     expect(md).toMatch(/Fix first[\s\S]*RTC-7[\s\S]*MatrixRTC https:\/\/rtc\.example/);
