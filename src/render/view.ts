@@ -150,7 +150,7 @@ export function shownOverall(r: Report): Grade {
 export function gradeParts(r: Report): { label: string; grade: string; raw: Grade }[] {
   return [
     ...(turnTested(r) ? (['ipv4', 'ipv6'] as const).map((f) => ({ label: FAMILY_LABEL[f], grade: familyGrade(r, f), raw: r.grade[f] })) : []),
-    ...(r.grade.rtc ? [{ label: 'MatrixRTC', grade: r.grade.rtc, raw: r.grade.rtc }] : []),
+    ...(r.grade.rtc ? [{ label: 'MatrixRTC', grade: rtcGradeLabel(r)!, raw: r.grade.rtc }] : []),
   ];
 }
 
@@ -159,8 +159,19 @@ export function familyGrade(r: Report, family: Family): string {
   const tested = r.uris.some((u) => u.family === family);
   const untested = r.grade.whyNotHigher.some((w) => w.text.startsWith(`${FAMILY_LABEL[family]}: not tested`));
   if (!tested && untested) return 'not tested';
-  const g = r.grade[family];
-  const critical = [...new Set(r.checks.filter((c) => c.status === 'fail' && c.severity === 'critical').map((c) => c.id))];
+  return cappedBy(r.grade[family], criticalIds(r, (c) => !isRtc(c) && (c.family === null || c.family === family)));
+}
+
+/** The MatrixRTC grade as shown: capped by a critical finding of the MatrixRTC part (e.g. LiveKit's TURN relays to loopback). */
+export function rtcGradeLabel(r: Report): string | null {
+  return r.grade.rtc ? cappedBy(r.grade.rtc, criticalIds(r, isRtc)) : null;
+}
+
+function criticalIds(r: Report, which: (c: ReportCheck) => boolean): string[] {
+  return [...new Set(r.checks.filter((c) => c.status === 'fail' && c.severity === 'critical' && which(c)).map((c) => c.id))];
+}
+
+function cappedBy(g: Grade, critical: string[]): string {
   return critical.length && GRADE_RANK[g] > GRADE_RANK.Poor ? `${g}, capped at Poor by ${critical.join(', ')}` : g;
 }
 

@@ -123,6 +123,15 @@ describe('MatrixRTC in the renderers', () => {
     expect(renderPlain(report)).toContain('MatrixRTC Good');
   });
 
+  test("a critical finding on LiveKit's TURN caps the MatrixRTC grade shown, not the homeserver's TURN families", () => {
+    const turnOk = (family: 'ipv4' | 'ipv6') => ({ uri: 'turns:turn.example:443?transport=tcp', scheme: 'turns' as const, transport: 'tls' as const, family, port: 443, address: family === 'ipv4' ? '192.0.2.1' : '2001:db8::1', stunWorks: false, turnWorks: true, relayedAddress: null, timingsMs: {} });
+    const lkAcl = { ...finding('ACL-1', { status: 'fail', severity: 'critical', summary: 'relays to 127.0.0.1', uri: 'turn:sfu.example:3478?transport=udp', family: 'ipv4', evidence: {} }), scope: 'rtc' as const, rtc: svc };
+    const r = buildReport({ startedAt: new Date(), durationMs: 1, source: { kind: 'homeserver', homeserver: 'https://hs.example' }, targets: [turnOk('ipv4'), turnOk('ipv6')], findings: [...findings, lkAcl], quality: [], toolVersion: 't', rtc: [{ ...transports[0]!, grade: 'Great' as const }] });
+    const md = renderMarkdown(r);
+    expect(md).toContain('**MatrixRTC** Great, capped at Poor by ACL-1');
+    expect(md).not.toMatch(/\*\*IPv[46]\*\* [A-Za-z]+, capped/);
+  });
+
   test("LiveKit's TURN servers are shown under their transport, not as the homeserver's TURN servers", () => {
     const md = renderMarkdown(report);
     const servers = md.slice(md.indexOf('### Servers'), md.indexOf('### Details'));
