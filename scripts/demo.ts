@@ -250,8 +250,9 @@ async function main(): Promise<number> {
       netns: inLab,
       // LiveKit without its embedded TURN: that TURN has no peer deny list, so the bot rightly flags it
       // (ACL-1..3, critical) and the first report would be "unsafe". Handing out the hardened coturn
-      // instead (rtc.turn_servers) is the production fix, but the lab's relay-only participant does not
-      // connect through it yet; so MatrixRTC grades Great here (RTC-6: no TURN), not Excellent.
+      // instead (rtc.turn_servers) is the production fix, but the lab's namespaces are isolated from each
+      // other (coturn's has no route to the SFU's), so relayed media could not reach LiveKit; so MatrixRTC
+      // grades Great here (RTC-6: no TURN), not Excellent.
       livekit: { baseDir: dir, turn: false },
       synapse: { turnUris, turnSharedSecret: turnSecret, turnUserLifetime: '1h', baseDir: dir, port: args.port, keepDir: args.keep },
     });

@@ -1,7 +1,7 @@
 // Small text helpers shared by the commands (escaping, durations and times are
 // the renderers' own: one of each, in src/render).
 import type { RunRow } from '../store';
-import { GRADE_ORDER } from '../store';
+import { GRADE_RANK } from '../tester/types';
 import { displayUris } from '../ops/defang';
 import { formatTime } from '../render/format';
 
@@ -11,9 +11,9 @@ export { formatDuration, formatTime } from '../render/format';
 /** ↑ better, ↓ worse, = same, blank when either side has no grade. */
 export function trendArrow(prev: RunRow | undefined, cur: RunRow): string {
   if (!prev?.grades || !cur.grades) return ' ';
-  const a = GRADE_ORDER.indexOf(prev.grades.overall);
-  const b = GRADE_ORDER.indexOf(cur.grades.overall);
-  return b < a ? '↑' : b > a ? '↓' : '=';
+  const a = GRADE_RANK[prev.grades.overall] ?? 0;
+  const b = GRADE_RANK[cur.grades.overall] ?? 0;
+  return b > a ? '↑' : b < a ? '↓' : '=';
 }
 
 export function runLine(r: RunRow, prev: RunRow | undefined): string {

@@ -44,10 +44,6 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
-export function isLevel(s: unknown): s is Level {
-  return typeof s === 'string' && (LEVELS as readonly string[]).includes(s);
-}
-
 function textValue(v: unknown): string {
   if (typeof v === 'string') return /^[^\s"=]*$/.test(v) && v !== '' ? v : JSON.stringify(v);
   return JSON.stringify(v) ?? String(v);

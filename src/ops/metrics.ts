@@ -14,10 +14,9 @@
 // results from fixed lists, targets are capped (least recently run dropped).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCheckId } from '../tester/checks';
-import type { Grade } from '../tester/types';
+import { GRADE_RANK, type Grade } from '../tester/types';
 import { CONTENT_TYPE, Counter, Gauge, Histogram, Registry } from './prom';
 
-export const GRADE_VALUE: Record<Grade, number> = { Fail: 0, Poor: 1, Good: 2, Great: 3, Excellent: 4 };
 export const TRIGGERS = ['command', 'schedule', 'browser', 'cli', 'other'] as const;
 export const RESULTS = ['ok', 'warn', 'fail', 'error'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
@@ -102,9 +101,9 @@ export class VoiptestMetrics {
       if (rec.target === null) return;
       const target = rec.target.slice(0, 200);
       const g = rec.report.grade;
-      this.grade.setValue({ target, family: 'overall' }, GRADE_VALUE[g.overall] ?? 0);
-      this.grade.setValue({ target, family: 'ipv4' }, GRADE_VALUE[g.ipv4] ?? 0);
-      this.grade.setValue({ target, family: 'ipv6' }, GRADE_VALUE[g.ipv6] ?? 0);
+      this.grade.setValue({ target, family: 'overall' }, GRADE_RANK[g.overall] ?? 0);
+      this.grade.setValue({ target, family: 'ipv4' }, GRADE_RANK[g.ipv4] ?? 0);
+      this.grade.setValue({ target, family: 'ipv6' }, GRADE_RANK[g.ipv6] ?? 0);
       this.unsafe.setValue({ target }, rec.report.security?.verdict === 'unsafe' ? 1 : 0);
       this.lastRun.setValue({ target }, Math.floor(this.now() / 1000));
     } catch {

@@ -7,6 +7,7 @@ import MarkdownIt from 'markdown-it';
 import type { Report } from '../tester/report';
 import { htmlEscape } from './escape';
 import { markdownParts } from './markdown';
+import { shownOverall } from './view';
 
 const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
 // Our Markdown never needs links, images or raw HTML; turning them off is a second fence.
@@ -60,5 +61,5 @@ const STYLE = 'body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem
 export function renderHtml(r: Report, opts: { matrix?: boolean } = {}): string {
   const inner = body(r);
   if (opts.matrix) return sanitizeMatrixHtml(inner);
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${htmlEscape(`VoIP check: ${r.grade.overall}`)}</title><style>${STYLE}</style></head><body>\n${inner}</body></html>\n`;
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${htmlEscape(`VoIP check: ${shownOverall(r)}`)}</title><style>${STYLE}</style></head><body>\n${inner}</body></html>\n`;
 }

@@ -8,7 +8,7 @@ import { browserSection, browserSummaryLine } from './browser';
 import { mdCell, mdEscape, mdHint } from './escape';
 import { formatDuration, formatMs, formatTime } from './format';
 import {
-  FAMILY_LABEL, FIX_LIMIT, STATUS_ICON, VERDICT_ICON, allProblems, checkTitle, displaySummary, familyGrade, fixNumber, rtcSections, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, whereText, whyNotHigher,
+  FAMILY_LABEL, FIX_LIMIT, STATUS_ICON, VERDICT_ICON, allProblems, checkTitle, displaySummary, fixNumber, gradeParts, shownOverall, rtcSections, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, whereText, whyNotHigher,
   type MarkdownSection, type Problem,
 } from './view';
 
@@ -32,8 +32,8 @@ export function markdownSummary(r: Report): string {
   const sec = r.security;
   const lines: string[] = [];
   const secIds = sec.findings.length ? ` (${sec.findings.map((id) => mdEscape(id)).join(', ')})` : '';
-  lines.push(`## VoIP check: ${mdEscape(g.overall)} · security ${VERDICT_ICON[sec.verdict]} ${sec.verdict}${secIds}`, '');
-  lines.push(`**IPv4** ${mdEscape(familyGrade(r, 'ipv4'))} · **IPv6** ${mdEscape(familyGrade(r, 'ipv6'))}${g.rtc ? ` · **MatrixRTC** ${mdEscape(g.rtc)}` : ''} · ${mdEscape(sourceLabel(r))} · ${mdEscape(formatTime(r.startedAt))} · ${mdEscape(formatDuration(r.durationMs))}`, '');
+  lines.push(`## VoIP check: ${mdEscape(shownOverall(r))} · security ${VERDICT_ICON[sec.verdict]} ${sec.verdict}${secIds}`, '');
+  lines.push(`${gradeParts(r).map((p) => `**${p.label}** ${mdEscape(p.grade)} · `).join('')}${mdEscape(sourceLabel(r))} · ${mdEscape(formatTime(r.startedAt))} · ${mdEscape(formatDuration(r.durationMs))}`, '');
   const fromBrowser = browserSummaryLine(r);
   if (fromBrowser) lines.push(fromBrowser, '');
   const problems = allProblems(r);

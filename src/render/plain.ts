@@ -6,14 +6,15 @@ import type { Report } from '../tester/report';
 import { browserPlainLine } from './browser';
 import { cleanText } from './escape';
 import { formatDuration, formatTime } from './format';
-import { FAMILY_LABEL, FIX_LIMIT, allProblems, checkTitle, familyGrade, serverRows, sourceLabel, whereText, whyNotHigher } from './view';
+import { FAMILY_LABEL, FIX_LIMIT, allProblems, checkTitle, gradeParts, serverRows, shownOverall, sourceLabel, whereText, whyNotHigher } from './view';
 
 export function renderPlain(r: Report): string {
   const t = cleanText;
   const g = r.grade;
   const out: string[] = [];
   const sec = r.security;
-  out.push(`VoIP check of ${t(sourceLabel(r))}: ${g.overall} (IPv4 ${familyGrade(r, 'ipv4')}; IPv6 ${familyGrade(r, 'ipv6')}${g.rtc ? `; MatrixRTC ${g.rtc}` : ''}). Security: ${sec.verdict}${sec.findings.length ? ` (${sec.findings.join(', ')})` : ''}.`);
+  const parts = gradeParts(r).map((p) => `${p.label} ${p.grade}`).join('; ');
+  out.push(`VoIP check of ${t(sourceLabel(r))}: ${shownOverall(r)}${parts ? ` (${parts})` : ''}. Security: ${sec.verdict}${sec.findings.length ? ` (${sec.findings.join(', ')})` : ''}.`);
   out.push(`${formatTime(r.startedAt)}, ${formatDuration(r.durationMs)}.`);
   const browser = browserPlainLine(r);
   if (browser) out.push('', browser);

@@ -5,7 +5,7 @@ import type { Report, ReportCheck } from '../tester/report';
 import type { Grade, Status } from '../tester/types';
 import { cleanText } from './escape';
 import { formatDuration, formatMs } from './format';
-import { FAMILY_LABEL, STATUS_LABEL, checkTitle, displaySummary, rtcSections, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, topProblems, whereText, whyNotHigher, familyGrade } from './view';
+import { FAMILY_LABEL, STATUS_LABEL, checkTitle, displaySummary, rtcSections, runChecks, serverRows, serverSections, sourceLabel, timingsLabel, topProblems, whereText, whyNotHigher, gradeParts, shownOverall } from './view';
 
 const ANSI = { red: '31', yellow: '33', green: '32', cyan: '36', dim: '2', bold: '1' } as const;
 type Colour = keyof typeof ANSI;
@@ -26,8 +26,8 @@ export function renderText(r: Report, opts: TextOptions): string {
   const out: string[] = [];
 
   out.push(`${c('bold', 'VoIP check')} of ${t(sourceLabel(r))}  ${t(r.startedAt)}  ${formatDuration(r.durationMs)}`);
-  const fam = (f: 'ipv4' | 'ipv6'): string => c(GRADE_COLOUR[r.grade[f]], familyGrade(r, f));
-  out.push(`Overall: ${grade(r.grade.overall)}   IPv4: ${fam('ipv4')}   IPv6: ${fam('ipv6')}${r.grade.rtc ? `   MatrixRTC: ${grade(r.grade.rtc)}` : ''}   Security: ${c(VERDICT_COLOUR[r.security.verdict], r.security.verdict)}${r.security.findings.length ? ` (${r.security.findings.join(', ')})` : ''}`);
+  const parts = gradeParts(r).map((p) => `   ${p.label}: ${c(GRADE_COLOUR[p.raw], p.grade)}`).join('');
+  out.push(`Overall: ${grade(shownOverall(r))}${parts}   Security: ${c(VERDICT_COLOUR[r.security.verdict], r.security.verdict)}${r.security.findings.length ? ` (${r.security.findings.join(', ')})` : ''}`);
   out.push('');
 
   const problems = topProblems(r);

@@ -133,13 +133,45 @@ export const FIX_LIMIT = 5;
 /** At most this many servers named after one fix in the summary. */
 const WHERE_LIMIT = 3;
 
+/**
+ * False for a MatrixRTC-only run (--only rtc): no TURN URI and no finding outside the MatrixRTC part,
+ * so its TURN family grades (Fail, "nothing published") say nothing and are not shown.
+ */
+export function turnTested(r: Report): boolean {
+  return !(r.rtc !== undefined && r.uris.length === 0 && r.checks.every(isRtc));
+}
+
+/** The overall grade as shown: a MatrixRTC-only run's is its MatrixRTC grade (there is no TURN grade). */
+export function shownOverall(r: Report): Grade {
+  return !turnTested(r) && r.grade.rtc ? r.grade.rtc : r.grade.overall;
+}
+
+/** The verdict line's grades: IPv4 and IPv6 (when the run tested TURN) and MatrixRTC (when it has that part). */
+export function gradeParts(r: Report): { label: string; grade: string; raw: Grade }[] {
+  return [
+    ...(turnTested(r) ? (['ipv4', 'ipv6'] as const).map((f) => ({ label: FAMILY_LABEL[f], grade: familyGrade(r, f), raw: r.grade[f] })) : []),
+    ...(r.grade.rtc ? [{ label: 'MatrixRTC', grade: rtcGradeLabel(r)!, raw: r.grade.rtc }] : []),
+  ];
+}
+
 /** "not tested" for a family the run did not test; "Good, capped at Poor by ACL-1" when a critical finding caps it; else the grade. */
 export function familyGrade(r: Report, family: Family): string {
   const tested = r.uris.some((u) => u.family === family);
   const untested = r.grade.whyNotHigher.some((w) => w.text.startsWith(`${FAMILY_LABEL[family]}: not tested`));
   if (!tested && untested) return 'not tested';
-  const g = r.grade[family];
-  const critical = [...new Set(r.checks.filter((c) => c.status === 'fail' && c.severity === 'critical').map((c) => c.id))];
+  return cappedBy(r.grade[family], criticalIds(r, (c) => !isRtc(c) && (c.family === null || c.family === family)));
+}
+
+/** The MatrixRTC grade as shown: capped by a critical finding of the MatrixRTC part (e.g. LiveKit's TURN relays to loopback). */
+export function rtcGradeLabel(r: Report): string | null {
+  return r.grade.rtc ? cappedBy(r.grade.rtc, criticalIds(r, isRtc)) : null;
+}
+
+function criticalIds(r: Report, which: (c: ReportCheck) => boolean): string[] {
+  return [...new Set(r.checks.filter((c) => c.status === 'fail' && c.severity === 'critical' && which(c)).map((c) => c.id))];
+}
+
+function cappedBy(g: Grade, critical: string[]): string {
   return critical.length && GRADE_RANK[g] > GRADE_RANK.Poor ? `${g}, capped at Poor by ${critical.join(', ')}` : g;
 }
 
@@ -158,8 +190,10 @@ export function whyNotHigher(r: Report, shown: readonly Problem[]): string[] {
   const fixed = new Set(shown.flatMap((p) => p.ids));
   // "IPv6: not tested" is already said by the verdict line ("IPv6 not tested").
   const untested = (['ipv4', 'ipv6'] as const).filter((f) => familyGrade(r, f) === 'not tested').map((f) => `${FAMILY_LABEL[f]}: not tested`);
+  const turn = turnTested(r);
   const texts = r.grade.whyNotHigher
     .filter((w) => !(fixed.has(w.check as CheckId) && /fix it first\.?$/.test(w.text)) && !untested.some((u) => w.text.startsWith(u)))
+    .filter((w) => turn || !(w.family === 'ipv4' || w.family === 'ipv6'))
     .map((w) => w.text);
   return [...new Set(texts)];
 }

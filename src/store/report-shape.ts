@@ -1,7 +1,7 @@
 // The part of the engine's report (src/tester/report.ts, JSON schema 1 in
 // ARCHITECTURE.md) that history and the bot read. Structural, so the full
 // Report is assignable to it without this module depending on the engine.
-import type { Family, Grade, Severity, SourceKind, Status } from '../tester/types';
+import { GRADE_RANK, type Family, type Grade, type Severity, type SourceKind, type Status } from '../tester/types';
 
 export type SecurityVerdict = 'ok' | 'warn' | 'unsafe';
 
@@ -26,11 +26,7 @@ export interface ReportLike {
   checks: ReportCheckLike[];
 }
 
-/** Best to worst; the index is the rank used to decide "worse". */
-export const GRADE_ORDER: readonly Grade[] = ['Excellent', 'Great', 'Good', 'Poor', 'Fail'];
-export const VERDICT_ORDER: readonly SecurityVerdict[] = ['ok', 'warn', 'unsafe'];
-
 export function isWorseGrade(from: Grade | null, to: Grade | null): boolean {
   if (!from || !to) return false;
-  return GRADE_ORDER.indexOf(to) > GRADE_ORDER.indexOf(from);
+  return GRADE_RANK[to] < GRADE_RANK[from];
 }

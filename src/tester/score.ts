@@ -15,7 +15,7 @@
 //   admin sees why instead of a bare Fail.
 // - Overall is the IPv4 grade (IPv6's when the run tested IPv6 only), capped at Poor by a critical security finding.
 import { SECURITY_CHECKS, type CheckId } from './checks';
-import type { Family, Finding, Grade, TargetResult } from './types';
+import { GRADE_RANK, type Family, type Finding, type Grade, type TargetResult } from './types';
 
 export type UriGrade = Extract<Grade, 'Excellent' | 'Poor' | 'Fail'>;
 export type SecurityVerdict = 'ok' | 'warn' | 'unsafe';
@@ -48,7 +48,7 @@ export interface ScoreResult {
   targets: { grade: UriGrade; firstFailure: CheckId | null }[];
 }
 
-export const GRADE_RANK: Record<Grade, number> = { Excellent: 4, Great: 3, Good: 2, Poor: 1, Fail: 0 };
+export { GRADE_RANK };
 
 
 type Applies = 'all' | 'tls' | 'stun' | 'stream' | 'turn';

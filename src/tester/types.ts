@@ -8,6 +8,9 @@ export type Family = 'ipv4' | 'ipv6';
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type Scheme = 'stun' | 'turn' | 'turns';
 export type Grade = 'Excellent' | 'Great' | 'Good' | 'Poor' | 'Fail';
+
+/** The one grade order: higher is better (also the value of the mxv_grade metric). */
+export const GRADE_RANK: Readonly<Record<Grade, number>> = { Excellent: 4, Great: 3, Good: 2, Poor: 1, Fail: 0 };
 export type SourceKind = 'homeserver' | 'secret' | 'explicit' | 'shared' | 'xmpp';
 
 /** A parsed stun:/turn:/turns: URI (RFC 7064 / 7065). */

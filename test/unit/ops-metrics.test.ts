@@ -1,5 +1,6 @@
 import { request } from 'node:http';
-import { GRADE_VALUE, runResult, VoiptestMetrics, type MetricsReport } from '../../src/ops/metrics';
+import { GRADE_RANK } from '../../src/tester/types';
+import { runResult, VoiptestMetrics, type MetricsReport } from '../../src/ops/metrics';
 import { Counter, Gauge, Histogram, MetricError, Registry } from '../../src/ops/prom';
 import { parseListen, startOpsServer } from '../../src/ops/server';
 
@@ -94,7 +95,7 @@ describe('VoiptestMetrics', () => {
   });
 
   test('grade values and run results', () => {
-    expect(GRADE_VALUE).toEqual({ Fail: 0, Poor: 1, Good: 2, Great: 3, Excellent: 4 });
+    expect(GRADE_RANK).toEqual({ Fail: 0, Poor: 1, Good: 2, Great: 3, Excellent: 4 });
     expect(runResult(null)).toBe('error');
     expect(runResult(good)).toBe('warn');
     expect(runResult(bad)).toBe('fail');

@@ -88,23 +88,32 @@ describe('MatrixRTC logic', () => {
 
 describe('MatrixRTC in the renderers', () => {
   const svc = 'https://rtc.example';
-  const report = buildReport({
-    startedAt: new Date(),
-    durationMs: 1,
-    source: { kind: 'homeserver', homeserver: 'https://hs.example' },
-    targets: [],
-    findings: [
-      rtcFinding('RTC-1', null, { status: 'pass', summary: 'advertised', evidence: {} }),
-      rtcFinding('RTC-7', svc, { status: 'fail', cause: 'udp-blocked', path: 'udp', severity: 'high', summary: 'UDP media does not get through', evidence: {} }),
-      { ...finding('DATA-1', { status: 'pass', summary: 'relayed', uri: 'turn:sfu.example:3478?transport=udp', family: 'ipv4', evidence: {} }), scope: 'rtc' as const, rtc: svc },
-    ],
-    quality: [],
-    toolVersion: 't',
-    rtc: [{ serviceUrl: svc, sfuUrl: 'wss://sfu.example', grade: 'Good', iceServers: [], paths: { udp: false, tcp: true, relay: false } }],
+  const findings = [
+    rtcFinding('RTC-1', null, { status: 'pass', summary: 'advertised', evidence: {} }),
+    rtcFinding('RTC-7', svc, { status: 'fail', cause: 'udp-blocked', path: 'udp', severity: 'high', summary: 'UDP media does not get through', evidence: {} }),
+    { ...finding('DATA-1', { status: 'pass', summary: 'relayed', uri: 'turn:sfu.example:3478?transport=udp', family: 'ipv4', evidence: {} }), scope: 'rtc' as const, rtc: svc },
+  ];
+  const transports = [{ serviceUrl: svc, sfuUrl: 'wss://sfu.example', grade: 'Good' as const, iceServers: [] as string[], paths: { udp: false, tcp: true, relay: false } }];
+  const rtcReport = (more: typeof findings) => buildReport({ startedAt: new Date(), durationMs: 1, source: { kind: 'homeserver', homeserver: 'https://hs.example' }, targets: [], findings: [...findings, ...more], quality: [], toolVersion: 't', rtc: transports });
+  const report = rtcReport([]);
+
+  test('the MatrixRTC grade stands beside IPv4 and IPv6 when the run tested TURN too', () => {
+    // The same findings plus one from the homeserver's TURN part.
+    const both = rtcReport([finding('HS-1', { status: 'pass', summary: 'turnServer answered', evidence: {} })]);
+    expect(renderText(both, { color: false })).toMatch(/IPv4: \S+ +IPv6: \S+ +MatrixRTC: Good/);
+    expect(renderPlain(both)).toMatch(/: Fail \(IPv4 Fail; IPv6 Fail; MatrixRTC Good\)/);
+    expect(renderMarkdown(both)).toContain('**IPv4** Fail · **IPv6** Fail · **MatrixRTC** Good');
   });
 
-  test('the MatrixRTC grade stands beside IPv4 and IPv6; its problems are in Fix first, named by transport', () => {
-    expect(renderText(report, { color: false })).toMatch(/IPv6: \S+ +MatrixRTC: Good/);
+  test('a MatrixRTC-only run (--only rtc) shows no TURN family grades: its grade is the MatrixRTC one', () => {
+    const text = renderText(report, { color: false });
+    expect(text).toMatch(/Overall: Good +MatrixRTC: Good/);
+    const plain = renderPlain(report);
+    expect(plain).toMatch(/^VoIP check of https:\/\/hs\.example: Good \(MatrixRTC Good\)\./);
+    for (const out of [text, plain, renderMarkdown(report)]) expect(out).not.toMatch(/IPv4|IPv6|nothing is published/);
+  });
+
+  test('its problems are in Fix first, named by transport', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('**MatrixRTC** Good');
     expect(md).toMatch(/Fix first[\s\S]*RTC-7[\s\S]*MatrixRTC https:\/\/rtc\.example/);
@@ -112,6 +121,15 @@ describe('MatrixRTC in the renderers', () => {
     expect(md).toMatch(/#### MatrixRTC https:\/\/rtc\.example \\?\(SFU wss:\/\/sfu\.example\\?\): Good/);
     expect(md).not.toContain('| Server | IPv4 | IPv6 | Problem |'); // no TURN server was tested
     expect(renderPlain(report)).toContain('MatrixRTC Good');
+  });
+
+  test("a critical finding on LiveKit's TURN caps the MatrixRTC grade shown, not the homeserver's TURN families", () => {
+    const turnOk = (family: 'ipv4' | 'ipv6') => ({ uri: 'turns:turn.example:443?transport=tcp', scheme: 'turns' as const, transport: 'tls' as const, family, port: 443, address: family === 'ipv4' ? '192.0.2.1' : '2001:db8::1', stunWorks: false, turnWorks: true, relayedAddress: null, timingsMs: {} });
+    const lkAcl = { ...finding('ACL-1', { status: 'fail', severity: 'critical', summary: 'relays to 127.0.0.1', uri: 'turn:sfu.example:3478?transport=udp', family: 'ipv4', evidence: {} }), scope: 'rtc' as const, rtc: svc };
+    const r = buildReport({ startedAt: new Date(), durationMs: 1, source: { kind: 'homeserver', homeserver: 'https://hs.example' }, targets: [turnOk('ipv4'), turnOk('ipv6')], findings: [...findings, lkAcl], quality: [], toolVersion: 't', rtc: [{ ...transports[0]!, grade: 'Great' as const }] });
+    const md = renderMarkdown(r);
+    expect(md).toContain('**MatrixRTC** Great, capped at Poor by ACL-1');
+    expect(md).not.toMatch(/\*\*IPv[46]\*\* [A-Za-z]+, capped/);
   });
 
   test("LiveKit's TURN servers are shown under their transport, not as the homeserver's TURN servers", () => {
