@@ -55,13 +55,21 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exit once stdout and stderr are flushed: a finished check must not wait for
+ * a library's leftover timers (werift's DTLS retransmits keep a closed client
+ * alive for up to ~33 s after a server died mid-handshake).
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    () => {
-      process.exitCode = EXIT.cannotStart;
-    },
-  );
+  main(process.argv.slice(2)).then(exitWhenFlushed, () => exitWhenFlushed(EXIT.cannotStart));
 }

@@ -22,8 +22,9 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-function input(): E2EInput {
-  const creds = mintRestCredentials(new Secret(lab.secret!), 'werift-patch');
+// user-quota counts per user: each test its own, so one test's allocations (freed ~1 s after deletion) never count against the next.
+function input(user = 'werift-patch'): E2EInput {
+  const creds = mintRestCredentials(new Secret(lab.secret!), user);
   const raw = `turn:127.0.0.1:${lab.port}?transport=udp`;
   return { uri: { raw, scheme: 'turn', host: '127.0.0.1', port: lab.port, transport: 'udp', transportExplicit: true, ipLiteral: 4 }, family: 'ipv4', address: '127.0.0.1', username: creds.username, password: creds.password, engine: 'werift' };
 }
@@ -38,16 +39,17 @@ test('closing a pair deletes its allocations: the next pair fits a user-quota of
 });
 
 test('no timer of a closed pair keeps the process alive', async () => {
+  const exitInput = input('werift-exit');
   const script = join(__dirname, '..', '..', 'test-artifacts', 'werift-exit.ts');
   const src = join(__dirname, '..', '..', 'src');
   require('node:fs').mkdirSync(join(__dirname, '..', '..', 'test-artifacts'), { recursive: true });
   writeFileSync(
     script,
     `import { runE2E } from '${src}/tester/probes/e2e';\nimport { Secret } from '${src}/tester/secret';\n` +
-      `const i = ${JSON.stringify({ ...input(), password: undefined })};\n` +
+      `const i = ${JSON.stringify({ ...exitInput, password: undefined })};\n` +
       `runE2E({ ...i, password: new Secret(process.env.PW!) }).then((f) => { console.log('DONE', f.status, Date.now()); });\n`,
   );
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), script], { env: { ...process.env, PW: input().password.reveal() }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), script], { env: { ...process.env, PW: exitInput.password.reveal() }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += String(d)));
   const exitedAt = await new Promise<number>((resolve) => child.on('exit', () => resolve(Date.now())));
