@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { makeSelfSigned } from './certs';
 import { stunBindingUdp } from './coturn';
 import { findFreePortBlock, pickRelayRange } from './ports';
-import { sleep, spawnGuarded, tail } from './proc';
+import { sleep, spawnGuarded, stoppable, tail } from './proc';
 import { xmppStreamAnswers } from './prosody';
 
 export interface EjabberdOptions {
@@ -208,7 +208,6 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     await cleanup();
     throw new LabEjabberdError(`ejabberd did not become ready on 127.0.0.1:${port}\n--- ejabberd log tail ---\n${tail(text.split(password).join('[redacted]'), 30)}`);
   }
-  let finalLog: string | null = null;
   return {
     domain,
     jid: `${user}@${domain}`,
@@ -219,13 +218,6 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     relayPorts,
     caPem: cert.certPem,
     dir,
-    pid: proc.pid,
-    log: () => finalLog ?? readLog(),
-    async stop() {
-      if (finalLog !== null) return;
-      await proc.stop(5000);
-      finalLog = readLog();
-      await cleanup();
-    },
+    ...stoppable(proc, readLog, cleanup, 5000),
   };
 }

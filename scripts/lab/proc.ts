@@ -167,6 +167,21 @@ export function spawnGuarded(
 }
 
 /** Last `lines` lines of a text. */
+/** The stop/log half a lab server hands back: stop once by PID, then clean up, and keep the last log for the test to read. */
+export function stoppable(proc: Guarded, readLog: () => string, cleanup: () => Promise<void>, graceMs: number): { pid: number; log(): string; stop(): Promise<void> } {
+  let finalLog: string | null = null;
+  return {
+    pid: proc.pid,
+    log: () => finalLog ?? readLog(),
+    async stop() {
+      if (finalLog !== null) return;
+      await proc.stop(graceMs);
+      finalLog = readLog();
+      await cleanup();
+    },
+  };
+}
+
 export function tail(text: string, lines = 20): string {
   return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
 }

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSelfSigned } from './certs';
 import { findFreePortBlock } from './ports';
-import { sleep, spawnGuarded, tail } from './proc';
+import { sleep, spawnGuarded, stoppable, tail } from './proc';
 
 /** One mod_external_services entry (Prosody's `external_services` table). */
 export interface ProsodyService {
@@ -205,7 +205,6 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodyLa
     await cleanup();
     throw new LabProsodyError(`prosody did not answer on 127.0.0.1:${port}\n--- prosody log tail ---\n${tail(text.split(password).join('[redacted]').split(opts.secret ?? '\u0000').join('[redacted]'), 25)}`);
   }
-  let finalLog: string | null = null;
   return {
     domain,
     jid: `${user}@${domain}`,
@@ -214,13 +213,6 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodyLa
     tlsPort,
     caPem: cert.certPem,
     dir,
-    pid: proc.pid,
-    log: () => finalLog ?? readLog(),
-    async stop() {
-      if (finalLog !== null) return;
-      await proc.stop(3000);
-      finalLog = readLog();
-      await cleanup();
-    },
+    ...stoppable(proc, readLog, cleanup, 3000),
   };
 }
