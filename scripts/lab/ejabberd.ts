@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { makeSelfSigned } from './certs';
 import { stunBindingUdp } from './coturn';
 import { findFreePortBlock, pickRelayRange } from './ports';
-import { sleep, spawnGuarded, stoppable, tail } from './proc';
+import { sleep, spawnGuarded, stoppable, tail, type Stoppable } from './proc';
 import { xmppStreamAnswers } from './prosody';
 
 export interface EjabberdOptions {
@@ -43,7 +43,7 @@ export interface EjabberdOptions {
   keepDir?: boolean;
 }
 
-export interface EjabberdLab {
+export interface EjabberdLab extends Stoppable {
   domain: string;
   jid: string;
   password: string;
@@ -54,9 +54,6 @@ export interface EjabberdLab {
   relayPorts: [number, number];
   caPem: string;
   dir: string;
-  pid: number;
-  log(): string;
-  stop(): Promise<void>;
 }
 
 export class LabEjabberdError extends Error {

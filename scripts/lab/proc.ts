@@ -167,8 +167,15 @@ export function spawnGuarded(
 }
 
 /** Last `lines` lines of a text. */
+/** What every lab server hands back besides its addresses. */
+export interface Stoppable {
+  pid: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
 /** The stop/log half a lab server hands back: stop once by PID, then clean up, and keep the last log for the test to read. */
-export function stoppable(proc: Guarded, readLog: () => string, cleanup: () => Promise<void>, graceMs: number): { pid: number; log(): string; stop(): Promise<void> } {
+export function stoppable(proc: Guarded, readLog: () => string, cleanup: () => Promise<void>, graceMs: number): Stoppable {
   let finalLog: string | null = null;
   return {
     pid: proc.pid,

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSelfSigned } from './certs';
 import { findFreePortBlock } from './ports';
-import { sleep, spawnGuarded, stoppable, tail } from './proc';
+import { sleep, spawnGuarded, stoppable, tail, type Stoppable } from './proc';
 
 /** One mod_external_services entry (Prosody's `external_services` table). */
 export interface ProsodyService {
@@ -53,7 +53,7 @@ export interface ProsodyOptions {
   keepDir?: boolean;
 }
 
-export interface ProsodyLab {
+export interface ProsodyLab extends Stoppable {
   domain: string;
   jid: string;
   /** The account password (never log it). */
@@ -65,9 +65,6 @@ export interface ProsodyLab {
   /** Self-signed certificate of the domain: trust it as the CA. */
   caPem: string;
   dir: string;
-  pid: number;
-  log(): string;
-  stop(): Promise<void>;
 }
 
 export class LabProsodyError extends Error {
